@@ -1,0 +1,56 @@
+//! # linear-collapse
+//!
+//! A chain of layers with no nonlinearity between them — `Conv2d -> Flatten -> Linear`, `Linear -> Linear`
+//! — computes one affine map `y = W x + b`, so it can be replaced by a single layer. This crate finds `W`
+//! and `b` **analytically**: each layer is lowered to its matrix (a convolution to its Toeplitz matrix),
+//! and the matrices are multiplied from the last layer backward with a parallel GEMM. An independent,
+//! naive reference (a direct forward pass and the probing method on top of it) checks the result.
+//!
+//! ```
+//! use linear_collapse::{collapse, verify, layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear}, Shape};
+//! use ndarray::{Array1, Array2, Array4};
+//!
+//! // Conv2d(2 -> 4, k3, stride 2) -> Flatten -> Linear(36 -> 10), on a 2x13x13 input
+//! let conv = Conv2d::new(
+//!     Array4::from_shape_fn((4, 2, 3, 3), |(o, c, y, x)| (o + 2 * c + y) as f32 * 0.01 - x as f32 * 0.02),
+//!     Some(Array1::from_elem(4, 0.1)),
+//!     Conv2dConfig::default().stride(2),
+//! )?;
+//! let fc = Linear::new(Array2::from_shape_fn((10, 144), |(i, j)| ((i * j) % 7) as f32 * 0.1), None)?;
+//! let chain: Vec<Layer<f32>> = vec![conv.into(), Flatten.into(), fc.into()];
+//!
+//! let collapsed = collapse(&chain, Shape::chw(2, 13, 13))?;
+//! assert_eq!(collapsed.weight().dim(), (10, 338));
+//!
+//! let report = verify::verify(&collapsed, &chain, Shape::chw(2, 13, 13), &Default::default())?;
+//! assert!(report.weight_vs_probe.rel_fro < 1e-6);
+//! # Ok::<(), linear_collapse::Error>(())
+//! ```
+//!
+//! Modules: [`layer`] (the layers), [`infer`] (shapes), [`lower`] (Toeplitz matrices), [`matrix`] (dense,
+//! CSR, parallel GEMM), [`compose`] (the collapse), [`reference`] (direct forward pass and probe),
+//! [`verify`] (error reports), [`io`] (safetensors and `.npy`).
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod compose;
+mod error;
+pub mod infer;
+pub mod io;
+pub mod layer;
+pub mod lower;
+pub mod matrix;
+pub mod memory;
+mod par;
+pub mod reference;
+mod rng;
+mod scalar;
+mod shape;
+pub mod verify;
+
+pub use compose::{collapse, collapse_with, Accumulate, Method, Options};
+pub use error::{Error, Result};
+pub use layer::Layer;
+pub use par::Par;
+pub use scalar::Scalar;
+pub use shape::Shape;

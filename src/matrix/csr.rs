@@ -1,0 +1,210 @@
+//! A minimal compressed-sparse-row matrix (SciPy's layout) and the products the composer needs.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::{Error, Par, Result, Scalar};
+
+/// A sparse matrix in CSR form: row `r` holds `indices[indptr[r]..indptr[r+1]]` with values `data[..]`.
+///
+/// The layout is SciPy's `csr_matrix((data, indices, indptr), shape)`, so it crosses to Python unchanged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Csr<T> {
+    nrows: usize,
+    ncols: usize,
+    indptr: Vec<usize>,
+    indices: Vec<usize>,
+    data: Vec<T>,
+}
+
+impl<T: Scalar> Csr<T> {
+    /// Builds a CSR matrix from its parts, checking they are consistent (column indices in range and
+    /// strictly increasing within each row).
+    ///
+    /// # Errors
+    /// [`Error::Format`] naming the first inconsistency.
+    ///
+    /// ```
+    /// use linear_collapse::matrix::Csr;
+    /// let m = Csr::from_parts(2, 3, vec![0, 1, 3], vec![2, 0, 1], vec![1.0f32, 2.0, 3.0])?;
+    /// assert_eq!(m.to_dense()[[1, 1]], 3.0);
+    /// assert!(Csr::from_parts(1, 1, vec![0, 1], vec![5], vec![1.0f32]).is_err());
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    pub fn from_parts(
+        nrows: usize,
+        ncols: usize,
+        indptr: Vec<usize>,
+        indices: Vec<usize>,
+        data: Vec<T>,
+    ) -> Result<Self> {
+        let bad = |m: String| Err(Error::format("CSR matrix", m));
+        if indptr.len() != nrows + 1 || indptr[0] != 0 {
+            return bad(format!(
+                "indptr must have {} entries starting at 0",
+                nrows + 1
+            ));
+        }
+        if indices.len() != data.len() || indptr[nrows] != data.len() {
+            return bad("indptr, indices and data disagree on the number of entries".into());
+        }
+        for r in 0..nrows {
+            let (lo, hi) = (indptr[r], indptr[r + 1]);
+            if lo > hi || hi > indices.len() {
+                return bad(format!("indptr is not non-decreasing at row {r}"));
+            }
+            let row = &indices[lo..hi];
+            if row.iter().any(|&c| c >= ncols) || row.windows(2).any(|w| w[0] >= w[1]) {
+                return bad(format!(
+                    "row {r} has column indices out of range or unsorted"
+                ));
+            }
+        }
+        Ok(Csr {
+            nrows,
+            ncols,
+            indptr,
+            indices,
+            data,
+        })
+    }
+
+    /// Builds without checks; the caller guarantees the invariants of [`Csr::from_parts`].
+    pub(crate) fn from_parts_unchecked(
+        nrows: usize,
+        ncols: usize,
+        indptr: Vec<usize>,
+        indices: Vec<usize>,
+        data: Vec<T>,
+    ) -> Self {
+        debug_assert_eq!(indptr.len(), nrows + 1);
+        debug_assert_eq!(indices.len(), data.len());
+        Csr {
+            nrows,
+            ncols,
+            indptr,
+            indices,
+            data,
+        }
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+
+    /// Number of columns.
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Row pointers (`nrows + 1` entries).
+    pub fn indptr(&self) -> &[usize] {
+        &self.indptr
+    }
+
+    /// Column index of every stored entry.
+    pub fn indices(&self) -> &[usize] {
+        &self.indices
+    }
+
+    /// Value of every stored entry.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The column indices and values of row `r`.
+    ///
+    /// # Panics
+    /// When `r >= nrows`.
+    #[track_caller]
+    pub fn row(&self, r: usize) -> (&[usize], &[T]) {
+        let (lo, hi) = (self.indptr[r], self.indptr[r + 1]);
+        (&self.indices[lo..hi], &self.data[lo..hi])
+    }
+
+    /// The matrix as a dense array.
+    ///
+    /// ```
+    /// use linear_collapse::matrix::Csr;
+    /// let m = Csr::from_parts(1, 2, vec![0, 1], vec![1], vec![4.0f64])?;
+    /// assert_eq!(m.to_dense(), ndarray::array![[0.0, 4.0]]);
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    pub fn to_dense(&self) -> Array2<T> {
+        let mut out = Array2::zeros((self.nrows, self.ncols));
+        for r in 0..self.nrows {
+            let (cols, vals) = self.row(r);
+            for (&c, &v) in cols.iter().zip(vals) {
+                out[[r, c]] = v;
+            }
+        }
+        out
+    }
+
+    /// `A x` for a dense vector.
+    ///
+    /// # Panics
+    /// When `x.len() != ncols`.
+    ///
+    /// ```
+    /// use linear_collapse::matrix::Csr;
+    /// let m = Csr::from_parts(1, 2, vec![0, 2], vec![0, 1], vec![1.0f32, 2.0])?;
+    /// assert_eq!(m.mul_vec(&[3.0, 4.0]), vec![11.0]);
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn mul_vec(&self, x: &[T]) -> Vec<T> {
+        assert_eq!(x.len(), self.ncols, "vector length");
+        (0..self.nrows)
+            .map(|r| {
+                let (cols, vals) = self.row(r);
+                cols.iter()
+                    .zip(vals)
+                    .fold(T::zero(), |acc, (&c, &v)| acc + v * x[c])
+            })
+            .collect()
+    }
+
+    /// `M A` for a dense `M` with `ncols(M) == nrows(A)`: each output row is a sum of `A`'s rows weighted by
+    /// one row of `M`. Cost `rows(M) * nnz(A)` multiply-adds; parallel over output rows, same bits with any
+    /// number of threads.
+    ///
+    /// # Panics
+    /// When the inner dimensions differ.
+    ///
+    /// ```
+    /// use linear_collapse::{matrix::Csr, Par};
+    /// use ndarray::array;
+    /// let a = Csr::from_parts(2, 2, vec![0, 1, 2], vec![1, 0], vec![1.0f32, 1.0])?; // a swap
+    /// let m = array![[1.0f32, 2.0]];
+    /// assert_eq!(a.left_mul(m.view(), Par::Seq), array![[2.0, 1.0]]);
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn left_mul(&self, m: ArrayView2<T>, par: Par) -> Array2<T> {
+        assert_eq!(m.ncols(), self.nrows, "inner dimension");
+        let n = self.ncols;
+        let mut out = vec![T::zero(); m.nrows() * n];
+        if n == 0 {
+            return Array2::from_shape_vec((m.nrows(), n), out).expect("shape");
+        }
+        par.for_each_chunk(&mut out, n, |r, dst| {
+            let mrow = m.row(r);
+            for (k, &w) in mrow.iter().enumerate() {
+                if w == T::zero() {
+                    continue;
+                }
+                let (cols, vals) = self.row(k);
+                for (&c, &v) in cols.iter().zip(vals) {
+                    dst[c] += w * v;
+                }
+            }
+        });
+        Array2::from_shape_vec((m.nrows(), n), out).expect("shape matches the buffer")
+    }
+}

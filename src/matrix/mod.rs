@@ -1,0 +1,87 @@
+//! Matrices of lowered layers: dense, sparse (CSR) or the identity, and the parallel products on them.
+
+mod csr;
+mod gemm;
+
+pub use csr::Csr;
+pub use gemm::gemm;
+
+use ndarray::{Array1, Array2};
+
+use crate::Scalar;
+
+/// The linear part of an affine map.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Matrix<T> {
+    /// A dense matrix.
+    Dense(Array2<T>),
+    /// A sparse matrix in compressed sparse row form.
+    Sparse(Csr<T>),
+    /// The `n x n` identity (Flatten, and the other layers that only re-index).
+    Identity(usize),
+}
+
+impl<T: Scalar> Matrix<T> {
+    /// `(rows, cols)`.
+    ///
+    /// ```
+    /// use linear_collapse::matrix::Matrix;
+    /// assert_eq!(Matrix::<f32>::Identity(4).dim(), (4, 4));
+    /// ```
+    pub fn dim(&self) -> (usize, usize) {
+        match self {
+            Matrix::Dense(a) => a.dim(),
+            Matrix::Sparse(s) => (s.nrows(), s.ncols()),
+            Matrix::Identity(n) => (*n, *n),
+        }
+    }
+
+    /// The matrix as a dense array.
+    ///
+    /// ```
+    /// use linear_collapse::matrix::Matrix;
+    /// use ndarray::Array2;
+    /// assert_eq!(Matrix::<f64>::Identity(2).to_dense(), Array2::eye(2));
+    /// ```
+    pub fn to_dense(&self) -> Array2<T> {
+        match self {
+            Matrix::Dense(a) => a.clone(),
+            Matrix::Sparse(s) => s.to_dense(),
+            Matrix::Identity(n) => Array2::eye(*n),
+        }
+    }
+}
+
+/// An affine map `x -> A x + a`: what every linear layer lowers to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AffineMap<T> {
+    /// `A`, `(n_out, n_in)`.
+    pub matrix: Matrix<T>,
+    /// `a`, `(n_out,)`.
+    pub bias: Array1<T>,
+}
+
+impl<T: Scalar> AffineMap<T> {
+    /// Applies the map to one flat sample.
+    ///
+    /// # Panics
+    /// When `x.len()` differs from the number of columns.
+    ///
+    /// ```
+    /// use linear_collapse::matrix::{AffineMap, Matrix};
+    /// use ndarray::array;
+    /// let m = AffineMap { matrix: Matrix::Identity(2), bias: array![1.0f32, 1.0] };
+    /// assert_eq!(m.apply(&array![1.0, 2.0]), array![2.0, 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn apply(&self, x: &Array1<T>) -> Array1<T> {
+        let (_, n) = self.matrix.dim();
+        assert_eq!(x.len(), n, "input length");
+        let y = match &self.matrix {
+            Matrix::Dense(a) => a.dot(x),
+            Matrix::Sparse(s) => Array1::from(s.mul_vec(&x.to_vec())),
+            Matrix::Identity(_) => x.clone(),
+        };
+        y + &self.bias
+    }
+}
