@@ -29,10 +29,12 @@
 //!
 //! Modules: [`layer`] (the layers), [`infer`] (shapes), [`lower`] (Toeplitz matrices), [`matrix`] (dense,
 //! CSR, parallel GEMM), [`compose`] (the collapse), [`reference`] (direct forward pass and probe),
-//! [`verify`] (error reports), [`io`] (safetensors and `.npy`).
+//! [`verify`] (error reports), [`io`] (safetensors and `.npy`), [`baseline`] (fast probing, for
+//! benchmarks), [`sizes`] (the benchmark cases).
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod baseline;
 pub mod compose;
 mod error;
 pub mod infer;
@@ -46,6 +48,7 @@ pub mod reference;
 mod rng;
 mod scalar;
 mod shape;
+pub mod sizes;
 pub mod verify;
 
 pub use compose::{collapse, collapse_with, Accumulate, Method, Options};

@@ -1,26 +1,40 @@
-//! Composition: the chain's lowered maps multiplied in reverse order, from the last layer's weight backward.
+//! Composition: the chain's lowered maps multiplied together, `(A2, a2) o (A1, a1) = (A2 A1, A2 a1 + a2)`.
 //!
-//! For `A_k ... A_1` the accumulator starts as the last layer's matrix `M = A_k` with bias `c = a_k`; each
-//! earlier layer `(A_i, a_i)` updates `c += M a_i`, then `M = M A_i`. `M` keeps as many rows as the chain has
-//! outputs, so each product costs `rows * nnz(A_i)` (sparse) or `rows * n_i * n_{i-1}` (dense). No probing.
+//! The [`plan`] picks the order (for a small output, reverse order: from the last layer's weight backward,
+//! so every product keeps as few rows as the chain has outputs) and a kernel per product. No probing.
 
-use ndarray::{Array1, Array2};
+mod forward;
+mod im2col;
+pub mod plan;
+
+pub use forward::forward_batch;
+pub use plan::explain;
+
+use std::borrow::Cow;
+
+use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::layer::{Layer, Linear};
 use crate::lower::toeplitz;
-use crate::matrix::gemm;
-use crate::memory::{self, matrix_bytes};
-use crate::{infer, Error, Par, Result, Scalar, Shape};
+use crate::matrix::{gemm, gemv};
+use crate::memory;
+use crate::{Error, Par, Result, Scalar, Shape};
+use plan::{Kernel, Node, Plan, Side};
 
-/// How each product with a convolution's Toeplitz matrix is computed.
+/// How each product with a convolution is computed; see [`plan::Kernel`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Method {
-    /// Build `T` densely and multiply with the parallel GEMM: the teaching path, `F*n_mid*n_in`
-    /// multiply-adds and `n_mid*n_in` extra memory.
-    Dense,
-    /// Keep `T` in CSR and multiply the dense rows by it: `F*nnz(T)` multiply-adds.
+    /// The planner picks the order and the kernel of every product from the cost model.
     #[default]
+    Auto,
+    /// Build each Toeplitz matrix densely and multiply with the parallel GEMM: the teaching path,
+    /// `F*n_mid*n_in` multiply-adds and `n_mid*n_in` extra memory.
+    Dense,
+    /// Keep each Toeplitz matrix in CSR and multiply the dense rows by it: `F*nnz(T)` multiply-adds.
     Sparse,
+    /// Reverse mode: fold the dense rows back through each transposed convolution (GEMM + col2im),
+    /// `F*nnz(T)` multiply-adds at GEMM speed and no Toeplitz matrix in memory.
+    Im2col,
 }
 
 /// The precision the products are accumulated in.
@@ -123,93 +137,156 @@ pub fn collapse_with<T: Scalar>(
     }
 }
 
-/// The running product `M` and bias `c` of the layers already passed (from the end).
-type Acc<A> = Option<(Array2<A>, Array1<A>)>;
-
 fn compose_chain<A: Scalar>(chain: &[Layer<A>], input: Shape, opts: &Options) -> Result<Linear<A>> {
-    let shapes = infer::shapes(chain, input)?;
-    let mut acc: Acc<A> = None;
-    for (i, layer) in chain.iter().enumerate().rev() {
-        acc = step(acc, i, layer, shapes[i], opts)?;
-    }
-    let (m, c) = match acc {
-        Some(mc) => mc,
-        None => {
-            let n = input.numel();
-            memory::check(
-                || format!("the {n}x{n} identity"),
-                matrix_bytes(n, n, size_of::<A>()),
-                opts.memory_budget,
-                "",
-            )?;
-            (Array2::eye(n), Array1::zeros(n))
+    let plan = explain(chain, input, opts)?;
+    let (m, c) = match &plan.root {
+        None => (Array2::eye(input.numel()), Array1::zeros(input.numel())),
+        Some(root) => {
+            let v = eval(root, &plan, chain, opts.par)?;
+            (v.m.into_dense()?, v.c)
         }
     };
     Linear::new(m, Some(c)).map_err(|e| overflow(A::NAME, e))
 }
 
-/// Folds layer `i` (whose input is `shape`) into the accumulator.
-fn step<A: Scalar>(
-    acc: Acc<A>,
-    i: usize,
-    layer: &Layer<A>,
-    shape: Shape,
-    opts: &Options,
-) -> Result<Acc<A>> {
-    let budget = opts.memory_budget;
-    let elem = size_of::<A>();
-    Ok(match (layer, acc) {
-        (Layer::Flatten(_), acc) => acc,
-        (Layer::Linear(l), None) => Some((l.weight().clone(), l.bias_or_zeros())),
-        (Layer::Linear(l), Some((m, c))) => {
-            let what = || format!("layer #{i} ({}): the product", l.describe());
-            memory::check(
-                what,
-                matrix_bytes(m.nrows(), l.in_features(), elem),
-                budget,
-                "",
-            )?;
-            let c = c + m.dot(&l.bias_or_zeros());
-            Some((gemm(m.view(), l.weight().view(), opts.par), c))
+/// A sub-chain's affine map while the plan runs: a layer still in its own form, or a dense product.
+enum Operand<'a, A> {
+    Layer(&'a Layer<A>, Shape),
+    Dense(Array2<A>),
+}
+
+impl<A: Scalar> Operand<'_, A> {
+    /// The matrix as a dense array (borrowed for a Linear or a product, built for a convolution).
+    fn dense(&self) -> Result<Cow<'_, Array2<A>>> {
+        Ok(match self {
+            Operand::Dense(a) => Cow::Borrowed(a),
+            Operand::Layer(Layer::Linear(l), _) => Cow::Borrowed(l.weight()),
+            Operand::Layer(Layer::Conv2d(c), s) => Cow::Owned(toeplitz(c, *s)?.dense()),
+            Operand::Layer(Layer::Flatten(_), s) => Cow::Owned(Array2::eye(s.numel())),
+        })
+    }
+
+    fn into_dense(self) -> Result<Array2<A>> {
+        Ok(match self {
+            Operand::Dense(a) => a,
+            other => other.dense()?.into_owned(),
+        })
+    }
+
+    /// `self · v` for a vector (to carry a bias through this operand).
+    fn apply(&self, v: &Array1<A>, par: Par) -> Result<Array1<A>> {
+        Ok(match self {
+            Operand::Dense(a) => gemv(a.view(), v, par),
+            Operand::Layer(Layer::Linear(l), _) => gemv(l.weight().view(), v, par),
+            Operand::Layer(Layer::Conv2d(c), s) => {
+                let x = v.view().insert_axis(ndarray::Axis(0));
+                forward::conv_batch(c, *s, x, false, par).row(0).to_owned()
+            }
+            Operand::Layer(Layer::Flatten(_), _) => v.clone(),
+        })
+    }
+}
+
+/// The value of a node: its matrix and its bias.
+struct Value<'a, A> {
+    m: Operand<'a, A>,
+    c: Array1<A>,
+}
+
+fn eval<'a, A: Scalar>(
+    node: &Node,
+    plan: &Plan,
+    chain: &'a [Layer<A>],
+    par: Par,
+) -> Result<Value<'a, A>> {
+    let (left, right, step) = match node {
+        Node::Leaf(f) => {
+            let factor = &plan.factors[*f];
+            let layer = &chain[factor.layer];
+            let c = match layer {
+                Layer::Linear(l) => l.bias_or_zeros(),
+                Layer::Conv2d(conv) => toeplitz_bias(conv, factor.rows),
+                Layer::Flatten(_) => Array1::zeros(factor.rows),
+            };
+            return Ok(Value {
+                m: Operand::Layer(layer, factor.input),
+                c,
+            });
         }
-        (Layer::Conv2d(conv), acc) => {
-            let t = toeplitz(conv, shape)?;
-            let (n_mid, n_in) = (t.matrix.nrows(), t.matrix.ncols());
-            let rows = acc.as_ref().map_or(n_mid, |(m, _)| m.nrows());
-            let dense_t = matrix_bytes(n_mid, n_in, elem);
-            let out = matrix_bytes(rows, n_in, elem);
-            let needs_dense_t = acc.is_none() || opts.method == Method::Dense;
-            let needed = out.saturating_add(if needs_dense_t { dense_t } else { 0 });
-            let what = || {
-                format!(
-                    "layer #{i} ({}): {rows}x{n_in} result{}",
-                    conv.describe(),
-                    if needs_dense_t {
-                        format!(" and the dense {n_mid}x{n_in} Toeplitz matrix")
-                    } else {
-                        String::new()
-                    }
-                )
-            };
-            let hint = if needs_dense_t && acc.is_some() && out <= budget {
-                "Method::Sparse fits"
-            } else {
-                ""
-            };
-            memory::check(what, needed, budget, hint)?;
-            match acc {
-                None => Some((t.dense(), t.bias)),
-                Some((m, c)) => {
-                    let c = c + m.dot(&t.bias);
-                    let m = match opts.method {
-                        Method::Dense => gemm(m.view(), t.dense().view(), opts.par),
-                        Method::Sparse => t.matrix.left_mul(m.view(), opts.par),
-                    };
-                    Some((m, c))
-                }
+        Node::Product { left, right, step } => (left, right, &plan.steps[*step]),
+    };
+    let l = eval(left, plan, chain, par)?;
+    let r = eval(right, plan, chain, par)?;
+    if let (Kernel::Im2col, Operand::Layer(Layer::Conv2d(conv), s)) = (step.kernel, &r.m) {
+        // The fold sums the bias contribution from the tiles it already reads.
+        let (m, c) = im2col::conv_right_of(l.m.dense()?.view(), conv, *s, par);
+        return Ok(Value {
+            m: Operand::Dense(m),
+            c: c + &l.c,
+        });
+    }
+    let c = l.m.apply(&r.c, par)? + &l.c;
+    let m = product(&l.m, &r.m, step.kernel, step.side, par)?;
+    Ok(Value {
+        m: Operand::Dense(m),
+        c,
+    })
+}
+
+/// `L R` with the planned kernel; `side` says which operand is the structured convolution.
+fn product<A: Scalar>(
+    l: &Operand<A>,
+    r: &Operand<A>,
+    kernel: Kernel,
+    side: Side,
+    par: Par,
+) -> Result<Array2<A>> {
+    let conv_of = |o: &Operand<'_, A>| match o {
+        Operand::Layer(Layer::Conv2d(c), s) => Some((c.clone(), *s)),
+        _ => None,
+    };
+    Ok(match (kernel, side) {
+        (Kernel::Gemm, _) => gemm(l.dense()?.view(), r.dense()?.view(), par),
+        (_, Side::Right) => {
+            let (conv, s) = conv_of(r).expect("the planner put a convolution on the right");
+            let ld = l.dense()?;
+            right_conv(ld.view(), &conv, s, kernel, par)?
+        }
+        (_, Side::Left) => {
+            let (conv, s) = conv_of(l).expect("the planner put a convolution on the left");
+            let rd = r.dense()?;
+            match kernel {
+                Kernel::ConvForward => forward::conv_left_of(&conv, s, rd.view(), par),
+                Kernel::Sparse => toeplitz(&conv, s)?.matrix.right_mul(rd.view(), par),
+                _ => gemm(toeplitz(&conv, s)?.dense().view(), rd.view(), par),
             }
         }
+        (_, Side::None) => gemm(l.dense()?.view(), r.dense()?.view(), par),
     })
+}
+
+/// `M T` for the Toeplitz matrix `T` of `conv` at `input`, by the planned kernel.
+fn right_conv<A: Scalar>(
+    m: ArrayView2<A>,
+    conv: &crate::layer::Conv2d<A>,
+    input: Shape,
+    kernel: Kernel,
+    par: Par,
+) -> Result<Array2<A>> {
+    Ok(match kernel {
+        Kernel::Im2col => im2col::conv_right_of(m, conv, input, par).0,
+        Kernel::Sparse => toeplitz(conv, input)?.matrix.left_mul(m, par),
+        _ => gemm(m, toeplitz(conv, input)?.dense().view(), par),
+    })
+}
+
+/// The conv bias repeated over the output positions (`rows = C_out * OH * OW`).
+fn toeplitz_bias<A: Scalar>(conv: &crate::layer::Conv2d<A>, rows: usize) -> Array1<A> {
+    let per = rows / conv.c_out();
+    match conv.bias() {
+        Some(b) => Array1::from_shape_fn(rows, |r| b[r / per]),
+        None => Array1::zeros(rows),
+    }
 }
 
 fn overflow(ty: &str, e: Error) -> Error {

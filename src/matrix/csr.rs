@@ -207,4 +207,35 @@ impl<T: Scalar> Csr<T> {
         });
         Array2::from_shape_vec((m.nrows(), n), out).expect("shape matches the buffer")
     }
+
+    /// `A D` for a dense `D` with `nrows(D) == ncols(A)`: each output row is a sum of `D`'s rows. Cost
+    /// `nnz(A) * cols(D)`; parallel over output rows.
+    ///
+    /// # Panics
+    /// When the inner dimensions differ.
+    ///
+    /// ```
+    /// use linear_collapse::{matrix::Csr, Par};
+    /// use ndarray::array;
+    /// let a = Csr::from_parts(1, 2, vec![0, 2], vec![0, 1], vec![1.0f64, 2.0])?;
+    /// assert_eq!(a.right_mul(array![[1.0, 0.0], [0.0, 1.0]].view(), Par::Seq), array![[1.0, 2.0]]);
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn right_mul(&self, d: ArrayView2<T>, par: Par) -> Array2<T> {
+        assert_eq!(d.nrows(), self.ncols, "inner dimension");
+        let n = d.ncols();
+        let mut out = vec![T::zero(); self.nrows * n];
+        if n > 0 {
+            par.for_each_chunk(&mut out, n, |r, dst| {
+                let (cols, vals) = self.row(r);
+                for (&k, &v) in cols.iter().zip(vals) {
+                    for (o, &x) in dst.iter_mut().zip(d.row(k)) {
+                        *o += v * x;
+                    }
+                }
+            });
+        }
+        Array2::from_shape_vec((self.nrows, n), out).expect("shape matches the buffer")
+    }
 }

@@ -72,6 +72,29 @@ pub fn gemm<T: Scalar>(a: ArrayView2<T>, b: ArrayView2<T>, par: Par) -> Array2<T
     c
 }
 
+/// `A x`, in parallel over blocks of rows; each row's dot product is sequential, so the bits do not
+/// depend on the number of threads.
+///
+/// # Panics
+/// When `a.ncols() != x.len()`.
+///
+/// ```
+/// use linear_collapse::{matrix::gemv, Par};
+/// use ndarray::array;
+/// assert_eq!(gemv(array![[1.0f32, 2.0]].view(), &array![3.0, 4.0], Par::Rayon), array![11.0]);
+/// ```
+#[track_caller]
+pub fn gemv<T: Scalar>(a: ArrayView2<T>, x: &ndarray::Array1<T>, par: Par) -> ndarray::Array1<T> {
+    assert_eq!(a.ncols(), x.len(), "inner dimension");
+    let mut y = vec![T::zero(); a.nrows()];
+    par.for_each_chunk(&mut y, 8, |blk, dst| {
+        for (i, v) in dst.iter_mut().enumerate() {
+            *v = a.row(blk * 8 + i).dot(x);
+        }
+    });
+    ndarray::Array1::from(y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

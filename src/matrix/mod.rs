@@ -4,7 +4,7 @@ mod csr;
 mod gemm;
 
 pub use csr::Csr;
-pub use gemm::gemm;
+pub use gemm::{gemm, gemv};
 
 use ndarray::{Array1, Array2};
 

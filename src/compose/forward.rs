@@ -1,0 +1,271 @@
+//! The fast forward pass: a batch of samples through a chain, each convolution as im2col + GEMM.
+//!
+//! This is what a deep-learning framework does at inference time. The crate uses it for the probing
+//! baseline ([`crate::baseline`]), for products where a convolution's Toeplitz matrix multiplies a dense
+//! matrix from the left (`T D`: the columns of `D` are images), and for biases.
+
+use ndarray::{Array2, ArrayView2, Axis};
+
+use crate::layer::{Conv2d, Layer};
+use crate::matrix::gemm;
+use crate::{infer, Par, Result, Scalar, Shape};
+
+/// Output positions per im2col tile: keeps the column buffer (`C_in/g*kh*kw` rows) in L2.
+const TILE_P: usize = 512;
+
+/// Runs every row of `x` (a sample flattened in C order) through the chain: `(batch, n_in) -> (batch, n_out)`.
+///
+/// # Errors
+/// [`crate::Error::Shape`] when the chain does not fit `input` or `x` has the wrong number of columns.
+///
+/// ```
+/// use linear_collapse::compose::forward_batch;
+/// use linear_collapse::layer::{Conv2d, Conv2dConfig, Layer};
+/// use linear_collapse::{Par, Shape};
+/// use ndarray::{array, Array4};
+/// let conv = Conv2d::new(Array4::from_elem((1, 1, 2, 2), 1.0f32), None, Conv2dConfig::default())?;
+/// let x = array![[1.0f32, 2.0, 3.0, 4.0]]; // one 1x2x2 image
+/// let y = forward_batch(&[Layer::Conv2d(conv)], Shape::chw(1, 2, 2), x.view(), Par::Seq)?;
+/// assert_eq!(y, array![[10.0]]);
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn forward_batch<T: Scalar>(
+    chain: &[Layer<T>],
+    input: Shape,
+    x: ArrayView2<T>,
+    par: Par,
+) -> Result<Array2<T>> {
+    let shapes = infer::shapes(chain, input)?;
+    if x.ncols() != input.numel() {
+        return Err(crate::Error::invalid(
+            "forward_batch input",
+            format!(
+                "rows have {} values, the input shape {input} has {}",
+                x.ncols(),
+                input.numel()
+            ),
+        ));
+    }
+    let mut cur = x.to_owned();
+    for (i, layer) in chain.iter().enumerate() {
+        cur = match layer {
+            Layer::Flatten(_) => cur,
+            Layer::Linear(l) => {
+                let mut y = gemm(cur.view(), l.weight().t(), par);
+                if let Some(b) = l.bias() {
+                    y += b;
+                }
+                y
+            }
+            Layer::Conv2d(c) => conv_batch(c, shapes[i], cur.view(), true, par),
+        };
+    }
+    Ok(cur)
+}
+
+/// The convolution of every row of `x` (an image of shape `input`), with or without its bias.
+///
+/// # Panics
+/// When `input` is not a valid input of `conv` (callers infer shapes first).
+pub(crate) fn conv_batch<T: Scalar>(
+    conv: &Conv2d<T>,
+    input: Shape,
+    x: ArrayView2<T>,
+    with_bias: bool,
+    par: Par,
+) -> Array2<T> {
+    let geo = ConvGeo::new(conv, input);
+    let n_out = conv.c_out() * geo.p;
+    let mut y = Array2::<T>::zeros((x.nrows(), n_out));
+    let rows: Vec<_> = x.axis_iter(Axis(0)).collect();
+    let out = y.as_slice_mut().expect("fresh array is contiguous");
+    par.for_each_chunk(out, n_out.max(1), |r, dst| {
+        let src = rows[r].to_vec();
+        conv_one(conv, &geo, &src, dst);
+        if with_bias {
+            if let Some(b) = conv.bias() {
+                for (o, chunk) in dst.chunks_mut(geo.p).enumerate() {
+                    chunk.iter_mut().for_each(|v| *v += b[o]);
+                }
+            }
+        }
+    });
+    y
+}
+
+/// `T D` for a dense `D` whose columns are images of shape `input`: the convolution (no bias) of each column.
+pub(crate) fn conv_left_of<T: Scalar>(
+    conv: &Conv2d<T>,
+    input: Shape,
+    d: ArrayView2<T>,
+    par: Par,
+) -> Array2<T> {
+    let y = conv_batch(conv, input, d.t(), false, par);
+    y.t().as_standard_layout().into_owned()
+}
+
+/// The sizes every conv kernel needs, computed once.
+pub(crate) struct ConvGeo {
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
+    /// `oh * ow`.
+    pub(crate) p: usize,
+    /// Rows of the column buffer: `C_in/g * kh * kw`.
+    pub(crate) kg: usize,
+}
+
+impl ConvGeo {
+    #[track_caller]
+    pub(crate) fn new<T: Scalar>(conv: &Conv2d<T>, input: Shape) -> Self {
+        let Shape::Chw { h, w, .. } = input else {
+            panic!("conv kernels take a (C, H, W) input, got {input}");
+        };
+        let [oh, ow] = conv
+            .geometry()
+            .out_dims([h, w])
+            .expect("shape inferred before");
+        let (_, cpg_in, kh, kw) = conv.weight().dim();
+        ConvGeo {
+            h,
+            w,
+            oh,
+            ow,
+            p: oh * ow,
+            kg: cpg_in * kh * kw,
+        }
+    }
+
+    /// For column-buffer row `q = (ci, a, b)` and output row `i`: the input row `y` and the range of
+    /// output columns `j` whose tap lands inside the image, with the first input column `x0`
+    /// (`x = x0 + (j - j0)*sw`). `None` when the row or every column falls in the padding.
+    #[inline]
+    pub(crate) fn tap_row<T: Scalar>(
+        &self,
+        conv: &Conv2d<T>,
+        a: usize,
+        b: usize,
+        i: usize,
+    ) -> Option<(usize, std::ops::Range<usize>, usize)> {
+        let g = conv.geometry();
+        let y = (i * g.stride[0] + a * g.dilation[0]).checked_sub(g.padding[0])?;
+        if y >= self.h {
+            return None;
+        }
+        let off = b * g.dilation[1]; // x = j*sw + off - left
+        let left = g.padding[1];
+        let sw = g.stride[1];
+        let j0 = if off >= left {
+            0
+        } else {
+            (left - off).div_ceil(sw)
+        };
+        // x < w  <=>  j*sw < w + left - off
+        let lim = (self.w + left).checked_sub(off)?;
+        let j1 = lim.div_ceil(sw).min(self.ow);
+        (j0 < j1).then(|| (y, j0..j1, j0 * sw + off - left))
+    }
+}
+
+/// Output rows per tile: as many whole rows as fit in [`TILE_P`] positions (at least one).
+pub(crate) fn rows_per_tile(ow: usize) -> usize {
+    (TILE_P / ow.max(1)).max(1)
+}
+
+/// One image through the convolution (no bias): im2col per tile of output rows, then one GEMM per group
+/// and tile.
+fn conv_one<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, x: &[T], y: &mut [T]) {
+    let (c_out, cpg_in, kh, kw) = conv.weight().dim();
+    let groups = conv.groups();
+    let cpg_out = c_out / groups;
+    let k = conv.weight().as_standard_layout();
+    let kptr = k.as_ptr();
+    let rows = rows_per_tile(geo.ow);
+    let mut cols = vec![T::zero(); geo.kg * rows * geo.ow];
+    let sw = conv.geometry().stride[1];
+    for g in 0..groups {
+        for i0 in (0..geo.oh).step_by(rows) {
+            let i1 = (i0 + rows).min(geo.oh);
+            let pt = (i1 - i0) * geo.ow;
+            cols[..geo.kg * pt].iter_mut().for_each(|v| *v = T::zero());
+            for q in 0..geo.kg {
+                let (ci, a, b) = (q / (kh * kw), (q / kw) % kh, q % kw);
+                let plane = &x[(g * cpg_in + ci) * geo.h * geo.w..][..geo.h * geo.w];
+                let row = &mut cols[q * pt..(q + 1) * pt];
+                for i in i0..i1 {
+                    if let Some((yy, js, x0)) = geo.tap_row(conv, a, b, i) {
+                        let dst = &mut row[(i - i0) * geo.ow..][js.clone()];
+                        let src = &plane[yy * geo.w..];
+                        for (t, v) in dst.iter_mut().enumerate() {
+                            *v = src[x0 + t * sw];
+                        }
+                    }
+                }
+            }
+            // y[g*cpg_out.., tile] = K_g (cpg_out x kg) * cols (kg x pt)
+            // SAFETY: K_g is rows g*cpg_out.. of the standard-layout kernel viewed (c_out, kg); cols is
+            // kg x pt with row stride pt; the output block lies inside y (row stride geo.p).
+            unsafe {
+                T::gemm_raw(
+                    cpg_out,
+                    geo.kg,
+                    pt,
+                    kptr.add(g * cpg_out * geo.kg),
+                    geo.kg as isize,
+                    1,
+                    cols.as_ptr(),
+                    pt as isize,
+                    1,
+                    y.as_mut_ptr().add(g * cpg_out * geo.p + i0 * geo.ow),
+                    geo.p as isize,
+                    1,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::Conv2dConfig;
+    use crate::lower::toeplitz;
+    use ndarray::{Array1, Array4};
+
+    #[test]
+    fn conv_batch_matches_toeplitz() {
+        for (cfg, shape) in [
+            (
+                Conv2dConfig {
+                    stride: [2, 1],
+                    dilation: [1, 2],
+                    padding: [1, 0, 2, 3],
+                    groups: 2,
+                },
+                Shape::chw(4, 7, 9),
+            ),
+            (Conv2dConfig::default().padding(1), Shape::chw(4, 5, 5)),
+            (
+                Conv2dConfig {
+                    stride: [3, 3],
+                    padding: [3, 3, 3, 3],
+                    ..Default::default()
+                },
+                Shape::chw(4, 4, 4),
+            ),
+        ] {
+            let w = Array4::from_shape_fn((6, 4 / cfg.groups, 3, 2), |(a, b, c, d)| {
+                (a * 7 + b * 3 + c * 5 + d) as f64 % 5.0 - 2.0
+            });
+            let conv = Conv2d::new(w, Some(Array1::from_elem(6, 0.5)), cfg).unwrap();
+            let t = toeplitz(&conv, shape).unwrap();
+            let x = Array2::from_shape_fn((3, shape.numel()), |(r, c)| {
+                ((r * 31 + c * 17) % 11) as f64 - 5.0
+            });
+            let y = conv_batch(&conv, shape, x.view(), true, Par::Rayon);
+            let want = x.dot(&t.dense().t()) + &t.bias;
+            assert_eq!(y, want, "{cfg:?}");
+        }
+    }
+}
