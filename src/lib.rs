@@ -57,3 +57,7 @@ pub use layer::Layer;
 pub use par::Par;
 pub use scalar::Scalar;
 pub use shape::Shape;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -137,6 +137,16 @@ impl ConvGeo {
         }
     }
 
+    /// Output rows in one im2col tile.
+    pub(crate) fn tile_rows(&self) -> usize {
+        rows_per_tile(self.ow).min(self.oh).max(1)
+    }
+
+    /// Elements of one column buffer: `kg` rows by one tile of positions.
+    pub(crate) fn col_buffer_len(&self) -> usize {
+        self.kg * self.tile_rows() * self.ow
+    }
+
     /// For column-buffer row `q = (ci, a, b)` and output row `i`: the input row `y` and the range of
     /// output columns `j` whose tap lands inside the image, with the first input column `x0`
     /// (`x = x0 + (j - j0)*sw`). `None` when the row or every column falls in the padding.
@@ -181,8 +191,8 @@ fn conv_one<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, x: &[T], y: &mut [T]) {
     let cpg_out = c_out / groups;
     let k = conv.weight().as_standard_layout();
     let kptr = k.as_ptr();
-    let rows = rows_per_tile(geo.ow);
-    let mut cols = vec![T::zero(); geo.kg * rows * geo.ow];
+    let rows = geo.tile_rows();
+    let mut cols = vec![T::zero(); geo.col_buffer_len()];
     let sw = conv.geometry().stride[1];
     for g in 0..groups {
         for i0 in (0..geo.oh).step_by(rows) {
@@ -196,9 +206,13 @@ fn conv_one<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, x: &[T], y: &mut [T]) {
                 for i in i0..i1 {
                     if let Some((yy, js, x0)) = geo.tap_row(conv, a, b, i) {
                         let dst = &mut row[(i - i0) * geo.ow..][js.clone()];
-                        let src = &plane[yy * geo.w..];
-                        for (t, v) in dst.iter_mut().enumerate() {
-                            *v = src[x0 + t * sw];
+                        let src = &plane[yy * geo.w + x0..];
+                        if sw == 1 {
+                            dst.copy_from_slice(&src[..dst.len()]);
+                        } else {
+                            for (d, &v) in dst.iter_mut().zip(src.iter().step_by(sw)) {
+                                *d = v;
+                            }
                         }
                     }
                 }

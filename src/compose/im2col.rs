@@ -7,7 +7,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::forward::{rows_per_tile, ConvGeo};
+use super::forward::ConvGeo;
 use crate::layer::Conv2d;
 use crate::{Par, Scalar, Shape};
 
@@ -51,8 +51,8 @@ fn fold_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T
     let cpg_out = c_out / conv.groups();
     let k = conv.weight().as_standard_layout();
     let kptr = k.as_ptr();
-    let rows = rows_per_tile(geo.ow);
-    let mut cols = vec![T::zero(); geo.kg * rows * geo.ow];
+    let rows = geo.tile_rows();
+    let mut cols = vec![T::zero(); geo.col_buffer_len()];
     let sw = conv.geometry().stride[1];
     let plane_len = geo.h * geo.w;
     let mut sums = vec![T::zero(); c_out];
@@ -89,9 +89,15 @@ fn fold_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T
                 for i in i0..i1 {
                     if let Some((yy, js, x0)) = geo.tap_row(conv, a, b, i) {
                         let src = &row[(i - i0) * geo.ow..][js];
-                        let dst = &mut plane[yy * geo.w..];
-                        for (t, &v) in src.iter().enumerate() {
-                            dst[x0 + t * sw] += v;
+                        let dst = &mut plane[yy * geo.w + x0..];
+                        if sw == 1 {
+                            for (d, &v) in dst[..src.len()].iter_mut().zip(src) {
+                                *d += v;
+                            }
+                        } else {
+                            for (d, &v) in dst.iter_mut().step_by(sw).zip(src) {
+                                *d += v;
+                            }
                         }
                     }
                 }

@@ -61,6 +61,8 @@ pub(crate) struct Factor {
     pub(crate) conv_nnz: Option<u64>,
     /// Its input shape.
     pub(crate) input: Shape,
+    /// Elements of one im2col column buffer (0 for a Linear).
+    pub(crate) col_buffer: u64,
 }
 
 /// How a sub-chain is computed: a single factor, or the product of two sub-chains.
@@ -209,6 +211,7 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
                     cols,
                     conv_nnz: None,
                     input: shapes[i],
+                    col_buffer: 0,
                 }),
                 Layer::Conv2d(c) => Some(Factor {
                     layer: i,
@@ -216,6 +219,7 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
                     cols,
                     conv_nnz: Some(conv_nnz(c, shapes[i])),
                     input: shapes[i],
+                    col_buffer: super::forward::ConvGeo::new(c, shapes[i]).col_buffer_len() as u64,
                 }),
             }
         })
@@ -250,9 +254,15 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
         } else {
             String::new()
         };
+        let layers: Vec<String> = chain
+            .iter()
+            .enumerate()
+            .map(|(i, l)| format!("#{i} {}", l.describe()))
+            .collect();
         return Err(Error::TooLarge {
             what: format!(
-                "collapsing {input} -> {output} with {:?} ({})",
+                "collapsing layers [{}] ({input} -> {output}) with {:?} ({})",
+                layers.join(", "),
                 opts.method,
                 kernels_of(&plan)
             ),
@@ -338,8 +348,9 @@ fn dp(factors: &[Factor], method: Method, elem: u64, budget: u64, shapes: (Shape
                 let dims = (factors[j].rows, factors[s].rows, factors[i].cols);
                 let left_conv = (s + 1 == j).then_some(factors[j].conv_nnz).flatten();
                 let right_conv = (s == i).then_some(factors[i].conv_nnz).flatten();
+                let buffers = (factors[j].col_buffer, factors[i].col_buffer);
                 for (kernel, side, macs, temp) in
-                    product_options(method, dims, left_conv, right_conv, elem)
+                    product_options(method, dims, left_conv, right_conv, buffers, elem)
                 {
                     let out = matrix_bytes(dims.0, dims.2, elem as usize);
                     let moved = l.result + r.result + out + 2 * temp;
@@ -362,9 +373,10 @@ fn dp(factors: &[Factor], method: Method, elem: u64, budget: u64, shapes: (Shape
                     let mut steps = l.steps.clone();
                     steps.extend(r.steps.iter().cloned());
                     steps.push(step);
+                    // The right operand's step numbers count from the start of its own list.
                     let node = Node::Product {
                         left: Box::new(l.node.clone()),
-                        right: Box::new(r.node.clone()),
+                        right: Box::new(shift(&r.node, l.steps.len())),
                         step: steps.len() - 1,
                     };
                     cands.push(Best {
@@ -407,6 +419,18 @@ fn dp(factors: &[Factor], method: Method, elem: u64, budget: u64, shapes: (Shape
     }
 }
 
+/// `node` with every step number increased by `by`.
+fn shift(node: &Node, by: usize) -> Node {
+    match node {
+        Node::Leaf(i) => Node::Leaf(*i),
+        Node::Product { left, right, step } => Node::Product {
+            left: Box::new(shift(left, by)),
+            right: Box::new(shift(right, by)),
+            step: step + by,
+        },
+    }
+}
+
 fn renumber(node: &Node, src: &[Step], out: &mut Vec<Step>) -> Node {
     match node {
         Node::Leaf(i) => Node::Leaf(*i),
@@ -430,8 +454,11 @@ fn product_options(
     (rows, inner, cols): (usize, usize, usize),
     left_conv: Option<u64>,
     right_conv: Option<u64>,
+    (left_buf, right_buf): (u64, u64),
     elem: u64,
 ) -> Vec<(Kernel, Side, u64, u64)> {
+    // Every worker thread holds one im2col column buffer.
+    let threads = rayon::current_num_threads() as u64;
     let dense_macs = rows as u64 * inner as u64 * cols as u64;
     let dense_of = |r: usize, c: usize| matrix_bytes(r, c, elem as usize);
     let mut v = Vec::new();
@@ -453,7 +480,7 @@ fn product_options(
                 let (macs, tmp) = match k {
                     Kernel::DenseToeplitz => (dense_macs, dense_of(inner, cols)),
                     Kernel::Sparse => (rows as u64 * nnz, nnz * (elem + 8)),
-                    _ => (rows as u64 * nnz, 0),
+                    _ => (rows as u64 * nnz, threads * right_buf * elem),
                 };
                 v.push((k, Side::Right, macs, tmp + left_tmp));
             }
@@ -473,7 +500,7 @@ fn product_options(
                     // the columns of R are transposed in and the result transposed out
                     _ => (
                         nnz * cols as u64,
-                        dense_of(inner, cols) + dense_of(rows, cols),
+                        dense_of(inner, cols) + dense_of(rows, cols) + threads * left_buf * elem,
                     ),
                 };
                 v.push((k, Side::Left, macs, tmp + right_tmp));

@@ -136,14 +136,16 @@ impl<T: Scalar> Csr<T> {
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
     pub fn to_dense(&self) -> Array2<T> {
-        let mut out = Array2::zeros((self.nrows, self.ncols));
-        for r in 0..self.nrows {
-            let (cols, vals) = self.row(r);
-            for (&c, &v) in cols.iter().zip(vals) {
-                out[[r, c]] = v;
-            }
+        let mut out = vec![T::zero(); self.nrows * self.ncols];
+        if self.ncols > 0 {
+            Par::Rayon.for_each_chunk(&mut out, self.ncols, |r, dst| {
+                let (cols, vals) = self.row(r);
+                for (&c, &v) in cols.iter().zip(vals) {
+                    dst[c] = v;
+                }
+            });
         }
-        out
+        Array2::from_shape_vec((self.nrows, self.ncols), out).expect("shape matches the buffer")
     }
 
     /// `A x` for a dense vector.
@@ -171,8 +173,8 @@ impl<T: Scalar> Csr<T> {
     }
 
     /// `M A` for a dense `M` with `ncols(M) == nrows(A)`: each output row is a sum of `A`'s rows weighted by
-    /// one row of `M`. Cost `rows(M) * nnz(A)` multiply-adds; parallel over output rows, same bits with any
-    /// number of threads.
+    /// one row of `M`. Cost `rows(M) * nnz(A)` multiply-adds; parallel over blocks of output rows, each block
+    /// scanning `A` once. Every entry sums over `k` in order, so the bits do not depend on the threads.
     ///
     /// # Panics
     /// When the inner dimensions differ.
@@ -187,24 +189,33 @@ impl<T: Scalar> Csr<T> {
     /// ```
     #[track_caller]
     pub fn left_mul(&self, m: ArrayView2<T>, par: Par) -> Array2<T> {
+        /// Rows of `M` that share one scan of `A`.
+        const BLOCK: usize = 8;
         assert_eq!(m.ncols(), self.nrows, "inner dimension");
         let n = self.ncols;
         let mut out = vec![T::zero(); m.nrows() * n];
-        if n == 0 {
-            return Array2::from_shape_vec((m.nrows(), n), out).expect("shape");
+        if n > 0 {
+            par.for_each_chunk(&mut out, BLOCK * n, |blk, dst| {
+                let r0 = blk * BLOCK;
+                let rb = dst.len() / n;
+                let mut w = [T::zero(); BLOCK];
+                for k in 0..self.nrows {
+                    for (j, wj) in w.iter_mut().enumerate().take(rb) {
+                        *wj = m[[r0 + j, k]];
+                    }
+                    if w[..rb].iter().all(|&x| x == T::zero()) {
+                        continue;
+                    }
+                    let (cols, vals) = self.row(k);
+                    for (j, &wj) in w.iter().enumerate().take(rb) {
+                        let row = &mut dst[j * n..(j + 1) * n];
+                        for (&c, &v) in cols.iter().zip(vals) {
+                            row[c] += wj * v;
+                        }
+                    }
+                }
+            });
         }
-        par.for_each_chunk(&mut out, n, |r, dst| {
-            let mrow = m.row(r);
-            for (k, &w) in mrow.iter().enumerate() {
-                if w == T::zero() {
-                    continue;
-                }
-                let (cols, vals) = self.row(k);
-                for (&c, &v) in cols.iter().zip(vals) {
-                    dst[c] += w * v;
-                }
-            }
-        });
         Array2::from_shape_vec((m.nrows(), n), out).expect("shape matches the buffer")
     }
 

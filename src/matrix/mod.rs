@@ -41,7 +41,7 @@ impl<T: Scalar> Matrix<T> {
     /// ```
     /// use linear_collapse::matrix::Matrix;
     /// use ndarray::Array2;
-    /// assert_eq!(Matrix::<f64>::Identity(2).to_dense(), Array2::eye(2));
+    /// assert_eq!(Matrix::<f64>::Identity(2).to_dense(), Array2::<f64>::eye(2));
     /// ```
     pub fn to_dense(&self) -> Array2<T> {
         match self {

@@ -1,0 +1,18 @@
+//! The integration tests, built as one binary (`cargo test --test integration`).
+//!
+//! - `golden`: the PyTorch/onnxruntime cases of `tests/data/`, the outside oracle;
+//! - `props`: property tests over random geometries: collapse == probe == forward == lowered maps;
+//! - `errors`: every invalid input is a clear `Err` naming the layer and the reason, never a panic;
+//! - `determinism`: `Par::Seq` and `Par::Rayon` with 1 or 2 threads give the same bits;
+//! - `independence`: the reference does not import the code it checks.
+
+mod common;
+mod determinism;
+mod errors;
+mod golden;
+mod independence;
+mod props;
+
+/// Every allocation is recorded, so the memory-guard tests can see what `collapse` allocated.
+#[global_allocator]
+static ALLOC: common::Tracking = common::Tracking;
