@@ -1,6 +1,6 @@
 //! Every collapse method on one benchmark size, side by side in one process, one JSON object per line.
 //!
-//! `cargo run --release --example compare -- --size NAME|all [--min-time SECONDS] [--peak]`
+//! `cargo run --release --example compare -- --size NAME|all [--methods a,b] [--min-time SECONDS] [--peak]`
 //!
 //! Methods: `probe` (the batched probing baseline), `dense`, `sparse`, `im2col`, `auto`. Each line gives the
 //! median time, the number of runs, the peak extra heap bytes (a counting allocator), the multiply-adds the
@@ -43,6 +43,14 @@ static GLOBAL: Counting = Counting;
 
 const METHODS: [&str; 5] = ["probe", "dense", "sparse", "im2col", "auto"];
 
+/// Prints one line; a closed pipe (`| head`) ends the program quietly.
+fn emit(line: String) {
+    use std::io::Write as _;
+    if writeln!(std::io::stdout().lock(), "{line}").is_err() {
+        std::process::exit(0);
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let get = |flag: &str| {
@@ -62,13 +70,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.iter().any(|a| a == "--peak") {
         gemm_peak(min_time);
     }
+    let methods: Vec<&str> = match get("--methods") {
+        Some(list) => METHODS
+            .into_iter()
+            .filter(|m| list.split(',').any(|x| x == *m))
+            .collect(),
+        None => METHODS.to_vec(),
+    };
     for s in sizes {
-        run_size(s, min_time)?;
+        run_size(s, min_time, &methods)?;
     }
     Ok(())
 }
 
-fn run_size(s: Size, min_time: Duration) -> Result<(), Box<dyn std::error::Error>> {
+fn run_size(
+    s: Size,
+    min_time: Duration,
+    methods: &[&str],
+) -> Result<(), Box<dyn std::error::Error>> {
     let chain = s.chain::<f32>(0)?;
     let wide: Vec<Layer<f64>> = chain.iter().map(Layer::cast).collect::<Result<_, _>>()?;
     let reference = collapse_with(
@@ -79,7 +98,10 @@ fn run_size(s: Size, min_time: Duration) -> Result<(), Box<dyn std::error::Error
             ..Options::default()
         },
     )?;
-    for name in METHODS {
+    for name in METHODS
+        .into_iter()
+        .filter(|m| methods.is_empty() || methods.contains(m))
+    {
         let opts = Options {
             method: method(name),
             accumulate: Accumulate::Native,
@@ -91,11 +113,11 @@ fn run_size(s: Size, min_time: Duration) -> Result<(), Box<dyn std::error::Error
             match explain(&chain, s.input(), &opts) {
                 Ok(plan) => plan.macs,
                 Err(e @ Error::TooLarge { .. }) => {
-                    println!(
+                    emit(format!(
                         "{{\"size\":\"{}\",\"method\":\"{name}\",\"skipped\":\"{}\"}}",
                         s.name,
                         e.to_string().replace('"', "'")
-                    );
+                    ));
                     continue;
                 }
                 Err(e) => return Err(e.into()),
@@ -110,12 +132,12 @@ fn run_size(s: Size, min_time: Duration) -> Result<(), Box<dyn std::error::Error
         };
         let (times, peak, result) = measure(run, min_time)?;
         let err = Comparison::of(result.weight().view(), reference.weight().view())?.rel_fro;
-        println!(
+        emit(format!(
             "{{\"size\":\"{}\",\"method\":\"{name}\",\"median_s\":{:.6e},\"runs\":{},\"peak_extra_bytes\":{peak},\"macs\":{macs},\"rel_err_vs_f64\":{err:.3e}}}",
             s.name,
             median(times.clone()),
             times.len()
-        );
+        ));
     }
     Ok(())
 }
@@ -187,9 +209,9 @@ fn gemm_peak(min_time: Duration) {
     )
     .expect("gemm");
     let t = median(times.clone());
-    println!(
+    emit(format!(
         "{{\"size\":\"gemm2000\",\"method\":\"gemm\",\"median_s\":{t:.6e},\"runs\":{},\"gflops\":{:.1}}}",
         times.len(),
         2.0 * (n as f64).powi(3) / t / 1e9
-    );
+    ));
 }

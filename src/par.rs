@@ -61,4 +61,36 @@ impl Par {
                 .for_each(|(i, c)| f(i, c)),
         }
     }
+
+    /// Like [`Par::for_each_chunk`] over two buffers at once: chunk `i` of `a` (`ca` elements) with chunk
+    /// `i` of `b` (`cb` elements).
+    ///
+    /// ```
+    /// use linear_collapse::Par;
+    /// let (mut a, mut b) = (vec![0; 4], vec![0; 2]);
+    /// Par::Rayon.for_each_chunk_pair(&mut a, 2, &mut b, 1, |i, x, y| { x.fill(i); y[0] = 10 + i; });
+    /// assert_eq!((a, b), (vec![0, 0, 1, 1], vec![10, 11]));
+    /// ```
+    pub fn for_each_chunk_pair<A: Send, B: Send>(
+        self,
+        a: &mut [A],
+        ca: usize,
+        b: &mut [B],
+        cb: usize,
+        f: impl Fn(usize, &mut [A], &mut [B]) + Sync + Send,
+    ) {
+        let (ca, cb) = (ca.max(1), cb.max(1));
+        match self {
+            Par::Seq => a
+                .chunks_mut(ca)
+                .zip(b.chunks_mut(cb))
+                .enumerate()
+                .for_each(|(i, (x, y))| f(i, x, y)),
+            Par::Rayon => a
+                .par_chunks_mut(ca)
+                .zip(b.par_chunks_mut(cb))
+                .enumerate()
+                .for_each(|(i, (x, y))| f(i, x, y)),
+        }
+    }
 }

@@ -114,6 +114,8 @@ pub(crate) struct ConvGeo {
     pub(crate) p: usize,
     /// Rows of the column buffer: `C_in/g * kh * kw`.
     pub(crate) kg: usize,
+    /// Output channels per group.
+    pub(crate) cpg_out: usize,
 }
 
 impl ConvGeo {
@@ -134,6 +136,7 @@ impl ConvGeo {
             ow,
             p: oh * ow,
             kg: cpg_in * kh * kw,
+            cpg_out: conv.c_out() / conv.groups(),
         }
     }
 
@@ -142,9 +145,24 @@ impl ConvGeo {
         rows_per_tile(self.ow).min(self.oh).max(1)
     }
 
-    /// Elements of one column buffer: `kg` rows by one tile of positions.
+    /// Rows of `M` that reverse mode folds with one GEMM: small images are batched so each GEMM has at
+    /// least about [`TILE_P`] columns; large ones go one row at a time, tiled over output rows.
+    pub(crate) fn batch(&self) -> usize {
+        if self.p * 2 > TILE_P {
+            1
+        } else {
+            TILE_P / self.p.max(1)
+        }
+    }
+
+    /// Elements of the buffers one worker holds: the column buffer (`kg` rows by one tile or batch of
+    /// positions) and, when rows are batched, the gathered block of `M`.
     pub(crate) fn col_buffer_len(&self) -> usize {
-        self.kg * self.tile_rows() * self.ow
+        if self.batch() > 1 {
+            (self.kg + self.cpg_out) * self.batch() * self.p
+        } else {
+            self.kg * self.tile_rows() * self.ow
+        }
     }
 
     /// For column-buffer row `q = (ci, a, b)` and output row `i`: the input row `y` and the range of
@@ -192,7 +210,7 @@ fn conv_one<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, x: &[T], y: &mut [T]) {
     let k = conv.weight().as_standard_layout();
     let kptr = k.as_ptr();
     let rows = geo.tile_rows();
-    let mut cols = vec![T::zero(); geo.col_buffer_len()];
+    let mut cols = vec![T::zero(); geo.kg * rows * geo.ow];
     let sw = conv.geometry().stride[1];
     for g in 0..groups {
         for i0 in (0..geo.oh).step_by(rows) {

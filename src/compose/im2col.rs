@@ -30,32 +30,84 @@ pub(crate) fn conv_right_of<T: Scalar>(
     let m = m.as_standard_layout();
     let msl = m.as_slice().expect("standard layout");
     let n_mid = m.ncols();
-    // Each output row carries one extra slot at its end: the row's bias contribution.
-    let stride = n_in + 1;
-    let mut out = vec![T::zero(); m.nrows() * stride];
-    if n_mid > 0 {
-        par.for_each_chunk(&mut out, stride, |r, dst| {
-            let (row, bias) = dst.split_at_mut(n_in);
-            bias[0] = fold_row(conv, &geo, &msl[r * n_mid..(r + 1) * n_mid], row);
+    let mut out = vec![T::zero(); m.nrows() * n_in];
+    let mut bias = vec![T::zero(); m.nrows()];
+    let batch = geo.batch();
+    if n_mid > 0 && n_in > 0 {
+        par.for_each_chunk_pair(&mut out, batch * n_in, &mut bias, batch, |c, dst, b| {
+            let block = &msl[c * batch * n_mid..][..b.len() * n_mid];
+            if batch == 1 {
+                b[0] = fold_row(conv, &geo, block, dst);
+            } else {
+                fold_batch(conv, &geo, block, dst, b);
+            }
         });
     }
-    let bias = Array1::from_shape_fn(m.nrows(), |r| out[r * stride + n_in]);
-    let prod = Array2::from_shape_fn((m.nrows(), n_in), |(r, c)| out[r * stride + c]);
-    (prod, bias)
+    let prod = Array2::from_shape_vec((m.nrows(), n_in), out).expect("shape matches the buffer");
+    (prod, Array1::from(bias))
+}
+
+/// Rows of `M` whose images are small, folded together: per group, the rows' channel blocks are gathered
+/// into one `(C_out/g) x (rows * P)` matrix so a single GEMM forms all their column buffers. `out` holds
+/// the rows' results one after another, `bias` their bias contributions.
+fn fold_batch<T: Scalar>(
+    conv: &Conv2d<T>,
+    geo: &ConvGeo,
+    block: &[T],
+    out: &mut [T],
+    bias: &mut [T],
+) {
+    let n_mid = conv.c_out() * geo.p;
+    let nr = bias.len();
+    let n_in = out.len() / nr;
+    let ld = nr * geo.p;
+    let k = conv.weight().as_standard_layout();
+    let mut gathered = vec![T::zero(); geo.cpg_out * ld];
+    let mut cols = vec![T::zero(); geo.kg * ld];
+    let pl = phase_len(conv, geo, n_in);
+    let mut acc = vec![T::zero(); nr * pl];
+    for g in 0..conv.groups() {
+        for o in 0..geo.cpg_out {
+            for j in 0..nr {
+                let src = &block[j * n_mid + (g * geo.cpg_out + o) * geo.p..][..geo.p];
+                gathered[o * ld + j * geo.p..][..geo.p].copy_from_slice(src);
+            }
+        }
+        // cols (kg x ld) = K_g^T (kg x cpg_out) * gathered (cpg_out x ld)
+        // SAFETY: K_g^T reads K (c_out, kg) standard layout transposed; both buffers are exactly sized.
+        unsafe {
+            T::gemm_raw(
+                geo.kg,
+                geo.cpg_out,
+                ld,
+                k.as_ptr().add(g * geo.cpg_out * geo.kg),
+                1,
+                geo.kg as isize,
+                gathered.as_ptr(),
+                ld as isize,
+                1,
+                cols.as_mut_ptr(),
+                ld as isize,
+                1,
+            );
+        }
+        for (j, row) in acc.chunks_mut(pl).enumerate() {
+            fold(conv, geo, g, &cols, ld, j * geo.p, 0..geo.oh, row);
+        }
+    }
+    for (j, row) in acc.chunks(pl).enumerate() {
+        unphase(conv, geo, row, &mut out[j * n_in..][..n_in]);
+        bias[j] = bias_of(conv, geo, &block[j * n_mid..(j + 1) * n_mid]);
+    }
 }
 
 /// One row: for each group and tile of output rows, the column-buffer GEMM then the col2im fold. Returns
-/// the row's bias contribution `sum_o b_o sum_p M[o, p]`.
+/// the row's bias contribution.
 fn fold_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T]) -> T {
-    let (c_out, cpg_in, kh, kw) = conv.weight().dim();
-    let cpg_out = c_out / conv.groups();
     let k = conv.weight().as_standard_layout();
-    let kptr = k.as_ptr();
     let rows = geo.tile_rows();
-    let mut cols = vec![T::zero(); geo.col_buffer_len()];
-    let sw = conv.geometry().stride[1];
-    let plane_len = geo.h * geo.w;
-    let mut sums = vec![T::zero(); c_out];
+    let mut cols = vec![T::zero(); geo.kg * rows * geo.ow];
+    let mut acc = vec![T::zero(); phase_len(conv, geo, out.len())];
     for g in 0..conv.groups() {
         for i0 in (0..geo.oh).step_by(rows) {
             let i1 = (i0 + rows).min(geo.oh);
@@ -66,12 +118,12 @@ fn fold_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T
             unsafe {
                 T::gemm_raw(
                     geo.kg,
-                    cpg_out,
+                    geo.cpg_out,
                     pt,
-                    kptr.add(g * cpg_out * geo.kg),
+                    k.as_ptr().add(g * geo.cpg_out * geo.kg),
                     1,
                     geo.kg as isize,
-                    mrow.as_ptr().add(g * cpg_out * geo.p + i0 * geo.ow),
+                    mrow.as_ptr().add(g * geo.cpg_out * geo.p + i0 * geo.ow),
                     geo.p as isize,
                     1,
                     cols.as_mut_ptr(),
@@ -79,36 +131,81 @@ fn fold_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T
                     1,
                 );
             }
-            for (o, sum) in sums.iter_mut().enumerate().skip(g * cpg_out).take(cpg_out) {
-                *sum += sum_lanes(&mrow[o * geo.p + i0 * geo.ow..][..pt]);
-            }
-            for q in 0..geo.kg {
-                let (ci, a, b) = (q / (kh * kw), (q / kw) % kh, q % kw);
-                let plane = &mut out[(g * cpg_in + ci) * plane_len..][..plane_len];
-                let row = &cols[q * pt..(q + 1) * pt];
-                for i in i0..i1 {
-                    if let Some((yy, js, x0)) = geo.tap_row(conv, a, b, i) {
-                        let src = &row[(i - i0) * geo.ow..][js];
-                        let dst = &mut plane[yy * geo.w + x0..];
-                        if sw == 1 {
-                            for (d, &v) in dst[..src.len()].iter_mut().zip(src) {
-                                *d += v;
-                            }
-                        } else {
-                            for (d, &v) in dst.iter_mut().step_by(sw).zip(src) {
-                                *d += v;
-                            }
-                        }
-                    }
+            fold(conv, geo, g, &cols, pt, 0, i0..i1, &mut acc);
+        }
+    }
+    unphase(conv, geo, &acc, out);
+    bias_of(conv, geo, mrow)
+}
+
+/// col2im: adds column-buffer entry `(q, off + (i - i0)*OW + j)` (row stride `ld`) to the input pixel that
+/// tap `q = (ci, a, b)` of output position `(i, j)` reads, for output rows `i` in `rows` (`i0` its start).
+#[allow(clippy::too_many_arguments)]
+fn fold<T: Scalar>(
+    conv: &Conv2d<T>,
+    geo: &ConvGeo,
+    g: usize,
+    cols: &[T],
+    ld: usize,
+    off: usize,
+    rows: std::ops::Range<usize>,
+    out: &mut [T],
+) {
+    let (_, cpg_in, kh, kw) = conv.weight().dim();
+    let sw = conv.geometry().stride[1];
+    let (wq, rl) = phase_dims(geo.w, sw);
+    let plane_len = geo.h * rl;
+    for q in 0..geo.kg {
+        let (ci, a, b) = (q / (kh * kw), (q / kw) % kh, q % kw);
+        let plane = &mut out[(g * cpg_in + ci) * plane_len..][..plane_len];
+        let row = &cols[q * ld + off..];
+        for i in rows.clone() {
+            if let Some((yy, js, x0)) = geo.tap_row(conv, a, b, i) {
+                let src = &row[(i - rows.start) * geo.ow..][js];
+                // x0 + t*sw lies in phase x0 % sw at slot x0 / sw + t: the writes are contiguous.
+                let dst = &mut plane[yy * rl + (x0 % sw) * wq + x0 / sw..][..src.len()];
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d += v;
                 }
             }
         }
     }
+}
+
+/// The phase-major layout of an image row under horizontal stride `sw`: `sw` phases of `wq = ceil(w/sw)`
+/// slots, pixel `x` at `(x % sw) * wq + x / sw`. Returns `(wq, row length)`; for `sw = 1`, the natural row.
+fn phase_dims(w: usize, sw: usize) -> (usize, usize) {
+    let wq = w.div_ceil(sw);
+    (wq, wq * sw)
+}
+
+/// Elements of one output row in the phase-major layout.
+fn phase_len<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, n_in: usize) -> usize {
+    n_in / geo.w * phase_dims(geo.w, conv.geometry().stride[1]).1
+}
+
+/// Copies a phase-major row `acc` into its natural layout `out`.
+fn unphase<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, acc: &[T], out: &mut [T]) {
+    let sw = conv.geometry().stride[1];
+    if sw == 1 {
+        return out.copy_from_slice(acc);
+    }
+    let (wq, rl) = phase_dims(geo.w, sw);
+    for (dst, src) in out.chunks_mut(geo.w).zip(acc.chunks(rl)) {
+        for (phase, slots) in src.chunks(wq).enumerate() {
+            for (d, &v) in dst.iter_mut().skip(phase).step_by(sw).zip(slots) {
+                *d = v;
+            }
+        }
+    }
+}
+
+/// `sum_o b_o sum_p M[o, p]`: the bias contribution of one row of `M`.
+fn bias_of<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T]) -> T {
     match conv.bias() {
-        Some(b) => b
-            .iter()
-            .zip(&sums)
-            .fold(T::zero(), |acc, (&bo, &s)| acc + bo * s),
+        Some(b) => b.iter().enumerate().fold(T::zero(), |acc, (o, &bo)| {
+            acc + bo * sum_lanes(&mrow[o * geo.p..(o + 1) * geo.p])
+        }),
         None => T::zero(),
     }
 }
@@ -147,6 +244,15 @@ mod tests {
                 Shape::chw(4, 7, 9),
             ),
             (Conv2dConfig::default().padding(1), Shape::chw(4, 40, 30)),
+            (
+                Conv2dConfig {
+                    stride: [2, 3],
+                    padding: [1, 2, 0, 1],
+                    groups: 2,
+                    ..Default::default()
+                },
+                Shape::chw(4, 50, 70),
+            ),
             (
                 Conv2dConfig {
                     stride: [3, 2],

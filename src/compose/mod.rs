@@ -15,8 +15,8 @@ use std::borrow::Cow;
 use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::layer::{Layer, Linear};
-use crate::lower::toeplitz;
-use crate::matrix::{gemm, gemv};
+use crate::lower::lower;
+use crate::matrix::{gemm, gemv, Matrix};
 use crate::memory;
 use crate::{Error, Par, Result, Scalar, Shape};
 use plan::{Kernel, Node, Plan, Side};
@@ -161,8 +161,7 @@ impl<A: Scalar> Operand<'_, A> {
         Ok(match self {
             Operand::Dense(a) => Cow::Borrowed(a),
             Operand::Layer(Layer::Linear(l), _) => Cow::Borrowed(l.weight()),
-            Operand::Layer(Layer::Conv2d(c), s) => Cow::Owned(toeplitz(c, *s)?.dense()),
-            Operand::Layer(Layer::Flatten(_), s) => Cow::Owned(Array2::eye(s.numel())),
+            Operand::Layer(layer, s) => Cow::Owned(lower(layer, *s)?.matrix.to_dense()),
         })
     }
 
@@ -182,7 +181,7 @@ impl<A: Scalar> Operand<'_, A> {
                 let x = v.view().insert_axis(ndarray::Axis(0));
                 forward::conv_batch(c, *s, x, false, par).row(0).to_owned()
             }
-            Operand::Layer(Layer::Flatten(_), _) => v.clone(),
+            Operand::Layer(layer, s) => lower(layer, *s)?.matrix.mul_vec(v),
         })
     }
 }
@@ -206,7 +205,7 @@ fn eval<'a, A: Scalar>(
             let c = match layer {
                 Layer::Linear(l) => l.bias_or_zeros(),
                 Layer::Conv2d(conv) => toeplitz_bias(conv, factor.rows),
-                Layer::Flatten(_) => Array1::zeros(factor.rows),
+                other => lower(other, factor.input)?.bias,
             };
             return Ok(Value {
                 m: Operand::Layer(layer, factor.input),
@@ -233,7 +232,7 @@ fn eval<'a, A: Scalar>(
     })
 }
 
-/// `L R` with the planned kernel; `side` says which operand is the structured convolution.
+/// `L R` with the planned kernel; `side` says which operand is the structured layer.
 fn product<A: Scalar>(
     l: &Operand<A>,
     r: &Operand<A>,
@@ -241,42 +240,56 @@ fn product<A: Scalar>(
     side: Side,
     par: Par,
 ) -> Result<Array2<A>> {
-    let conv_of = |o: &Operand<'_, A>| match o {
-        Operand::Layer(Layer::Conv2d(c), s) => Some((c.clone(), *s)),
-        _ => None,
-    };
     Ok(match (kernel, side) {
-        (Kernel::Gemm, _) => gemm(l.dense()?.view(), r.dense()?.view(), par),
+        (Kernel::Gemm, _) | (_, Side::None) => gemm(l.dense()?.view(), r.dense()?.view(), par),
         (_, Side::Right) => {
-            let (conv, s) = conv_of(r).expect("the planner put a convolution on the right");
-            let ld = l.dense()?;
-            right_conv(ld.view(), &conv, s, kernel, par)?
+            let Operand::Layer(layer, s) = r else {
+                unreachable!("the planner puts a structured layer on the right")
+            };
+            right_product(l.dense()?.view(), layer, *s, kernel, par)?
         }
         (_, Side::Left) => {
-            let (conv, s) = conv_of(l).expect("the planner put a convolution on the left");
-            let rd = r.dense()?;
-            match kernel {
-                Kernel::ConvForward => forward::conv_left_of(&conv, s, rd.view(), par),
-                Kernel::Sparse => toeplitz(&conv, s)?.matrix.right_mul(rd.view(), par),
-                _ => gemm(toeplitz(&conv, s)?.dense().view(), rd.view(), par),
-            }
+            let Operand::Layer(layer, s) = l else {
+                unreachable!("the planner puts a structured layer on the left")
+            };
+            left_product(layer, *s, r.dense()?.view(), kernel, par)?
         }
-        (_, Side::None) => gemm(l.dense()?.view(), r.dense()?.view(), par),
     })
 }
 
-/// `M T` for the Toeplitz matrix `T` of `conv` at `input`, by the planned kernel.
-fn right_conv<A: Scalar>(
+/// `M A` for the matrix `A` of a structured `layer` at `input`.
+fn right_product<A: Scalar>(
     m: ArrayView2<A>,
-    conv: &crate::layer::Conv2d<A>,
+    layer: &Layer<A>,
     input: Shape,
     kernel: Kernel,
     par: Par,
 ) -> Result<Array2<A>> {
-    Ok(match kernel {
-        Kernel::Im2col => im2col::conv_right_of(m, conv, input, par).0,
-        Kernel::Sparse => toeplitz(conv, input)?.matrix.left_mul(m, par),
-        _ => gemm(m, toeplitz(conv, input)?.dense().view(), par),
+    if let (Layer::Conv2d(conv), Kernel::Im2col) = (layer, kernel) {
+        return Ok(im2col::conv_right_of(m, conv, input, par).0);
+    }
+    Ok(match (lower(layer, input)?.matrix, kernel) {
+        (Matrix::Sparse(t), Kernel::Sparse) => t.left_mul(m, par),
+        (Matrix::Identity(_), _) => m.to_owned(),
+        (t, _) => gemm(m, t.to_dense().view(), par),
+    })
+}
+
+/// `A D` for the matrix `A` of a structured `layer` at `input`.
+fn left_product<A: Scalar>(
+    layer: &Layer<A>,
+    input: Shape,
+    d: ArrayView2<A>,
+    kernel: Kernel,
+    par: Par,
+) -> Result<Array2<A>> {
+    if let (Layer::Conv2d(conv), Kernel::ConvForward) = (layer, kernel) {
+        return Ok(forward::conv_left_of(conv, input, d, par));
+    }
+    Ok(match (lower(layer, input)?.matrix, kernel) {
+        (Matrix::Sparse(t), Kernel::Sparse) => t.right_mul(d, par),
+        (Matrix::Identity(_), _) => d.to_owned(),
+        (t, _) => gemm(t.to_dense().view(), d, par),
     })
 }
 

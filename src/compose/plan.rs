@@ -9,6 +9,7 @@
 use std::fmt;
 
 use crate::layer::{Conv2d, Layer};
+use crate::matrix::Matrix;
 use crate::memory::matrix_bytes;
 use crate::{infer, Error, Method, Options, Result, Scalar, Shape};
 
@@ -57,11 +58,11 @@ pub(crate) struct Factor {
     pub(crate) layer: usize,
     pub(crate) rows: usize,
     pub(crate) cols: usize,
-    /// Stored entries of its Toeplitz matrix, for a convolution.
-    pub(crate) conv_nnz: Option<u64>,
+    /// Stored entries of its sparse matrix, for a structured layer (`None`: a dense Linear).
+    pub(crate) nnz: Option<u64>,
     /// Its input shape.
     pub(crate) input: Shape,
-    /// Elements of one im2col column buffer (0 for a Linear).
+    /// Elements of one im2col column buffer; 0 for a layer that is not a convolution (no im2col kernel).
     pub(crate) col_buffer: u64,
 }
 
@@ -203,27 +204,32 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
         .enumerate()
         .filter_map(|(i, layer)| {
             let (rows, cols) = (shapes[i + 1].numel(), shapes[i].numel());
+            let factor = |nnz, col_buffer| Factor {
+                layer: i,
+                rows,
+                cols,
+                nnz,
+                input: shapes[i],
+                col_buffer,
+            };
             match layer {
-                Layer::Flatten(_) => None,
-                Layer::Linear(_) => Some(Factor {
-                    layer: i,
-                    rows,
-                    cols,
-                    conv_nnz: None,
-                    input: shapes[i],
-                    col_buffer: 0,
-                }),
-                Layer::Conv2d(c) => Some(Factor {
-                    layer: i,
-                    rows,
-                    cols,
-                    conv_nnz: Some(conv_nnz(c, shapes[i])),
-                    input: shapes[i],
-                    col_buffer: super::forward::ConvGeo::new(c, shapes[i]).col_buffer_len() as u64,
-                }),
+                Layer::Linear(_) => Some(Ok(factor(None, 0))),
+                Layer::Conv2d(c) => Some(Ok(factor(
+                    Some(conv_nnz(c, shapes[i])),
+                    super::forward::ConvGeo::new(c, shapes[i]).col_buffer_len() as u64,
+                ))),
+                // Every other layer is a sparse matrix (or the identity, which needs no product).
+                other => match crate::lower::lower(other, shapes[i]) {
+                    Ok(m) => match m.matrix {
+                        Matrix::Identity(_) if m.bias.iter().all(|&b| b == T::zero()) => None,
+                        Matrix::Sparse(sp) => Some(Ok(factor(Some(sp.nnz() as u64), 0))),
+                        _ => Some(Ok(factor(Some((rows * cols) as u64), 0))),
+                    },
+                    Err(e) => Some(Err(e)),
+                },
             }
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let elem = size_of::<T>() as u64;
     let output = *shapes.last().expect("at least the input");
     let plan = dp(
@@ -346,8 +352,8 @@ fn dp(factors: &[Factor], method: Method, elem: u64, budget: u64, shapes: (Shape
                     best[i][s].as_ref().expect("shorter"),
                 );
                 let dims = (factors[j].rows, factors[s].rows, factors[i].cols);
-                let left_conv = (s + 1 == j).then_some(factors[j].conv_nnz).flatten();
-                let right_conv = (s == i).then_some(factors[i].conv_nnz).flatten();
+                let left_conv = (s + 1 == j).then_some(factors[j].nnz).flatten();
+                let right_conv = (s == i).then_some(factors[i].nnz).flatten();
                 let buffers = (factors[j].col_buffer, factors[i].col_buffer);
                 for (kernel, side, macs, temp) in
                     product_options(method, dims, left_conv, right_conv, buffers, elem)
@@ -462,11 +468,16 @@ fn product_options(
     let dense_macs = rows as u64 * inner as u64 * cols as u64;
     let dense_of = |r: usize, c: usize| matrix_bytes(r, c, elem as usize);
     let mut v = Vec::new();
-    let allow = |k: Kernel| match method {
-        Method::Auto => true,
-        Method::Dense => k == Kernel::DenseToeplitz,
-        Method::Sparse => k == Kernel::Sparse,
-        Method::Im2col => matches!(k, Kernel::Im2col | Kernel::ConvForward),
+    // `conv`: the structured operand is a convolution (the im2col kernels exist); other structured layers
+    // use the CSR kernel under Method::Im2col.
+    let allow = |k: Kernel, conv: bool| match (method, k) {
+        (_, Kernel::Im2col | Kernel::ConvForward) if !conv => false,
+        (Method::Auto, _) => true,
+        (Method::Dense, k) => k == Kernel::DenseToeplitz,
+        (Method::Sparse, k) => k == Kernel::Sparse,
+        (Method::Im2col, k) => {
+            matches!(k, Kernel::Im2col | Kernel::ConvForward) || (!conv && k == Kernel::Sparse)
+        }
     };
     // Keep the right convolution structured; the left operand is dense (densified if it is a conv).
     if let Some(nnz) = right_conv {
@@ -476,7 +487,7 @@ fn product_options(
             0
         };
         for k in [Kernel::Im2col, Kernel::Sparse, Kernel::DenseToeplitz] {
-            if allow(k) {
+            if allow(k, right_buf > 0) {
                 let (macs, tmp) = match k {
                     Kernel::DenseToeplitz => (dense_macs, dense_of(inner, cols)),
                     Kernel::Sparse => (rows as u64 * nnz, nnz * (elem + 8)),
@@ -493,7 +504,7 @@ fn product_options(
             0
         };
         for k in [Kernel::ConvForward, Kernel::Sparse, Kernel::DenseToeplitz] {
-            if allow(k) {
+            if allow(k, left_buf > 0) {
                 let (macs, tmp) = match k {
                     Kernel::DenseToeplitz => (dense_macs, dense_of(rows, inner)),
                     Kernel::Sparse => (nnz * cols as u64, nnz * (elem + 8)),

@@ -75,8 +75,9 @@ pub fn toeplitz<T: Scalar>(conv: &Conv2d<T>, input: Shape) -> Result<Toeplitz<T>
     let rows_per_channel = oh * ow;
     let mut indptr = vec![0usize; c_out * rows_per_channel + 1];
     // Row lengths first (they depend only on the position), then a prefix sum.
+    let taps = tap_tables(conv, [h, w], [oh, ow]);
     let per_pos: Vec<usize> = (0..rows_per_channel)
-        .map(|p| taps(conv, [h, w], [p / ow, p % ow]).count() * conv.weight().dim().1)
+        .map(|p| taps[0][p / ow].len() * taps[1][p % ow].len() * conv.weight().dim().1)
         .collect();
     for o in 0..c_out {
         for (p, &len) in per_pos.iter().enumerate() {
@@ -87,7 +88,7 @@ pub fn toeplitz<T: Scalar>(conv: &Conv2d<T>, input: Shape) -> Result<Toeplitz<T>
     let nnz = indptr[c_out * rows_per_channel];
     let mut indices = vec![0usize; nnz];
     let mut data = vec![T::zero(); nnz];
-    fill_channels(conv, [h, w], [oh, ow], &indptr, &mut indices, &mut data);
+    fill_channels(conv, [h, w], &taps, &indptr, &mut indices, &mut data);
     let bias = match conv.bias() {
         Some(b) => Array1::from_shape_fn(c_out * rows_per_channel, |r| b[r / rows_per_channel]),
         None => Array1::zeros(c_out * rows_per_channel),
@@ -106,17 +107,27 @@ pub fn toeplitz<T: Scalar>(conv: &Conv2d<T>, input: Shape) -> Result<Toeplitz<T>
     })
 }
 
-/// The in-image taps `(a, b, y, x)` of output position `[i, j]`, in row-major tap order.
-fn taps<T: Scalar>(
-    conv: &Conv2d<T>,
-    [h, w]: [usize; 2],
-    [i, j]: [usize; 2],
-) -> impl Iterator<Item = (usize, usize, usize, usize)> {
+/// For each output coordinate along the two axes, its in-image taps `(kernel index, input coordinate)`.
+type TapTables = [Vec<Vec<(usize, usize)>>; 2];
+
+fn tap_tables<T: Scalar>(conv: &Conv2d<T>, [h, w]: [usize; 2], [oh, ow]: [usize; 2]) -> TapTables {
     let g = *conv.geometry();
-    let ys = axis_taps(i, g.stride[0], g.padding[0], g.dilation[0], g.kernel[0], h);
-    let xs: Vec<(usize, usize)> =
-        axis_taps(j, g.stride[1], g.padding[1], g.dilation[1], g.kernel[1], w).collect();
-    ys.flat_map(move |(a, y)| xs.clone().into_iter().map(move |(b, x)| (a, b, y, x)))
+    let table = |axis: usize, n: usize, out: usize| {
+        (0..out)
+            .map(|i| {
+                axis_taps(
+                    i,
+                    g.stride[axis],
+                    g.padding[axis],
+                    g.dilation[axis],
+                    g.kernel[axis],
+                    n,
+                )
+                .collect()
+            })
+            .collect()
+    };
+    [table(0, h, oh), table(1, w, ow)]
 }
 
 /// Kernel index and input coordinate of each tap of output coordinate `i` that lands inside `[0, n)`.
@@ -138,7 +149,7 @@ fn axis_taps(
 fn fill_channels<T: Scalar>(
     conv: &Conv2d<T>,
     [h, w]: [usize; 2],
-    [oh, ow]: [usize; 2],
+    taps: &TapTables,
     indptr: &[usize],
     indices: &mut [usize],
     data: &mut [T],
@@ -146,6 +157,7 @@ fn fill_channels<T: Scalar>(
     let c_out = conv.c_out();
     let cpg_in = conv.weight().dim().1;
     let cpg_out = c_out / conv.groups();
+    let (oh, ow) = (taps[0].len(), taps[1].len());
     let chunk = indptr[oh * ow]; // every channel has the same row lengths
     if chunk == 0 {
         return;
@@ -161,10 +173,12 @@ fn fill_channels<T: Scalar>(
         for i in 0..oh {
             for j in 0..ow {
                 for ci in 0..cpg_in {
-                    for (a, b, y, x) in taps(conv, [h, w], [i, j]) {
-                        idx[e] = ((c0 + ci) * h + y) * w + x;
-                        val[e] = weight[[o, ci, a, b]];
-                        e += 1;
+                    for &(a, y) in &taps[0][i] {
+                        for &(b, x) in &taps[1][j] {
+                            idx[e] = ((c0 + ci) * h + y) * w + x;
+                            val[e] = weight[[o, ci, a, b]];
+                            e += 1;
+                        }
                     }
                 }
             }

@@ -36,6 +36,26 @@ impl<T: Scalar> Matrix<T> {
         }
     }
 
+    /// `A v` for a vector.
+    ///
+    /// # Panics
+    /// When `v.len()` differs from the number of columns.
+    ///
+    /// ```
+    /// use linear_collapse::matrix::Matrix;
+    /// use ndarray::array;
+    /// assert_eq!(Matrix::<f32>::Identity(2).mul_vec(&array![1.0, 2.0]), array![1.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn mul_vec(&self, v: &Array1<T>) -> Array1<T> {
+        assert_eq!(v.len(), self.dim().1, "vector length");
+        match self {
+            Matrix::Dense(a) => a.dot(v),
+            Matrix::Sparse(s) => Array1::from(s.mul_vec(&v.to_vec())),
+            Matrix::Identity(_) => v.clone(),
+        }
+    }
+
     /// The matrix as a dense array.
     ///
     /// ```
@@ -75,13 +95,6 @@ impl<T: Scalar> AffineMap<T> {
     /// ```
     #[track_caller]
     pub fn apply(&self, x: &Array1<T>) -> Array1<T> {
-        let (_, n) = self.matrix.dim();
-        assert_eq!(x.len(), n, "input length");
-        let y = match &self.matrix {
-            Matrix::Dense(a) => a.dot(x),
-            Matrix::Sparse(s) => Array1::from(s.mul_vec(&x.to_vec())),
-            Matrix::Identity(_) => x.clone(),
-        };
-        y + &self.bias
+        self.matrix.mul_vec(x) + &self.bias
     }
 }
