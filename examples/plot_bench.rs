@@ -2,7 +2,10 @@
 //! lines of `examples/compare`.
 //!
 //! `cargo run --release --example compare -- --size all > docs/bench.jsonl`
-//! `cargo run --release --example plot_bench -- docs/bench.jsonl docs/images/bench.svg`
+//! `cargo run --release --example plot_bench -- docs/bench/ours.jsonl docs/images/bench.svg [--peers peers.json]`
+//!
+//! `--peers` adds the `torch_probe_chunked` and `torch_adjoint` (`conv_transpose2d`) medians of
+//! `probe_peers.py --json-out`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,8 +27,10 @@ const METHODS: [(&str, &str); 6] = [
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [input, output] = args.as_slice() else {
-        return Err("usage: plot_bench RESULTS.jsonl OUT.svg".into());
+    let (input, output, peers) = match args.as_slice() {
+        [i, o] => (i, o, None),
+        [i, o, flag, p] if flag == "--peers" => (i, o, Some(p)),
+        _ => return Err("usage: plot_bench RESULTS.jsonl OUT.svg [--peers PEERS.json]".into()),
     };
     let mut sizes: Vec<String> = Vec::new();
     let mut series: BTreeMap<String, Vec<(usize, f64)>> = BTreeMap::new();
@@ -52,6 +57,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         series.entry(method.to_string()).or_default().push((x, t));
+    }
+    if let Some(path) = peers {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+        for (x, size) in sizes.iter().enumerate() {
+            for method in ["torch_probe_chunked", "torch_adjoint"] {
+                if let Some(t) = v[size.as_str()]["methods"][method]["median_s"].as_f64() {
+                    series.entry(method.to_string()).or_default().push((x, t));
+                }
+            }
+        }
     }
     if sizes.is_empty() {
         return Err(format!("{input}: no benchmark lines").into());

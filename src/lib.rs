@@ -37,12 +37,14 @@
 pub mod baseline;
 pub mod compose;
 mod error;
+mod fold;
 pub mod infer;
 pub mod io;
 pub mod layer;
 pub mod lower;
 pub mod matrix;
 pub mod memory;
+pub mod model;
 mod par;
 pub mod reference;
 mod rng;

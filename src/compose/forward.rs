@@ -155,6 +155,12 @@ impl ConvGeo {
         }
     }
 
+    /// [`ConvGeo::batch`] for `rows` rows of `M`, lowered so there are at least 8 chunks to spread over
+    /// threads; it depends only on the sizes, never on the thread count.
+    pub(crate) fn batch_for(&self, rows: usize) -> usize {
+        self.batch().min(rows.div_ceil(8)).max(1)
+    }
+
     /// Elements of the buffers one worker holds: the column buffer (`kg` rows by one tile or batch of
     /// positions) and, when rows are batched, the gathered block of `M`.
     pub(crate) fn col_buffer_len(&self) -> usize {

@@ -32,7 +32,11 @@ pub(crate) fn conv_right_of<T: Scalar>(
     let n_mid = m.ncols();
     let mut out = vec![T::zero(); m.nrows() * n_in];
     let mut bias = vec![T::zero(); m.nrows()];
-    let batch = geo.batch();
+    let batch = if geo.batch() > 1 {
+        geo.batch_for(m.nrows()).max(2)
+    } else {
+        1
+    };
     if n_mid > 0 && n_in > 0 {
         par.for_each_chunk_pair(&mut out, batch * n_in, &mut bias, batch, |c, dst, b| {
             let block = &msl[c * batch * n_mid..][..b.len() * n_mid];

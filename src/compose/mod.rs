@@ -4,10 +4,12 @@
 //! so every product keeps as few rows as the chain has outputs) and a kernel per product. No probing.
 
 mod forward;
+mod graph;
 mod im2col;
 pub mod plan;
 
 pub use forward::forward_batch;
+pub use graph::collapse_graph;
 pub use plan::explain;
 
 use std::borrow::Cow;

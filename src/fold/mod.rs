@@ -1,0 +1,100 @@
+//! The smallest exact form of a collapsed run: one convolution where that is exact, an exact low-rank
+//! pair of Linears where that is cheaper, else the dense Linear (or the run left as it was).
+//!
+//! A convolution form is built node by node from the run's input: each node's value is one convolution of
+//! the input (the identity at the start), composed with the next conv ([`conv::compose`]), folded with a
+//! BatchNorm, a zero Pad or an AvgPool, or summed over the branches of an `Add` ([`conv::sum`]). Any step
+//! that is not exact stops with a one-sentence reason. The caller checks the result against the run on
+//! random inputs before using it: an inexact convolution is never returned.
+
+pub(crate) mod conv;
+
+use ndarray::{s, Array1, Array2};
+use ndarray_linalg::SVD;
+
+use crate::layer::{Conv2d, Layer, Linear};
+use crate::model::{Model, Op, Src};
+use crate::{Error, Result, Scalar, Shape};
+
+/// One convolution equal to the whole run `sub` (a model of linear nodes), or why there is none.
+pub(crate) fn conv_form<T: Scalar>(sub: &Model<T>) -> std::result::Result<Conv2d<T>, conv::Why> {
+    let input = sub.input_shape();
+    let Shape::Chw { c, .. } = input else {
+        return Err(format!("the run's input {input} is not an image"));
+    };
+    let shapes = sub.shapes().map_err(|e| e.to_string())?;
+    let mut forms: Vec<Conv2d<T>> = Vec::with_capacity(sub.nodes().len());
+    let start = conv::identity(c);
+    for (k, node) in sub.nodes().iter().enumerate() {
+        let src = |s: &Src| match *s {
+            Src::Input => (&start, input),
+            Src::Node(j) => (&forms[j], shapes[j]),
+        };
+        let (prev, prev_shape) = src(&node.inputs[0]);
+        let this = match &node.op {
+            Op::Layer(Layer::Conv2d(c2)) => conv::compose(prev, c2)?,
+            Op::Layer(other) => fold_layer(prev, prev_shape, other)?,
+            Op::Add => conv::sum(
+                &node
+                    .inputs
+                    .iter()
+                    .map(|s| src(s).0.clone())
+                    .collect::<Vec<_>>(),
+            )?,
+            Op::Concat => return Err("a Concat: stacking convolutions is not supported yet".into()),
+            Op::Nonlinear(_) => return Err(format!("node '{}' is not linear", node.name)),
+        };
+        forms.push(
+            conv::fit(this, input, shapes[k]).map_err(|e| format!("node '{}': {e}", node.name))?,
+        );
+    }
+    forms.pop().ok_or_else(|| "an empty run".into())
+}
+
+/// A layer other than Conv2d applied after the convolution `prev`.
+fn fold_layer<T: Scalar>(
+    prev: &Conv2d<T>,
+    _shape: Shape,
+    layer: &Layer<T>,
+) -> std::result::Result<Conv2d<T>, conv::Why> {
+    match layer {
+        Layer::Flatten(_) | Layer::Linear(_) => Err(format!(
+            "it contains a {}: the collapsed map is a dense Linear, not a convolution",
+            layer.describe()
+        )),
+        Layer::Conv2d(c) => conv::compose(prev, c),
+    }
+}
+
+/// An exact factorisation `W = B A` with `A: (r, n_in)`, `B: (n_out, r)`, when `r (n_in + n_out)` is smaller
+/// than `n_in n_out`; `r` is the numerical rank (singular values above `sigma_max * max(m, n) * eps`).
+///
+/// # Errors
+/// [`Error::Format`] when the SVD does not converge.
+pub(crate) fn low_rank<T: Scalar>(w: &Array2<T>) -> Result<Option<(Array2<T>, Array2<T>, usize)>> {
+    let (m, n) = w.dim();
+    let wide = w.mapv(|v| v.widen());
+    let (u, sv, vt) = wide.svd(true, true).map_err(|e| Error::Format {
+        context: "SVD of the collapsed weight".into(),
+        source: Box::new(e),
+    })?;
+    let (u, vt) = (u.expect("asked for U"), vt.expect("asked for V^T"));
+    let smax = sv.iter().cloned().fold(0.0, f64::max);
+    let cut = smax * m.max(n) as f64 * T::EPSILON.widen();
+    let r = sv.iter().filter(|&&v| v > cut).count().max(1);
+    if r * (m + n) >= m * n {
+        return Ok(None);
+    }
+    let a = Array2::from_shape_fn((r, n), |(i, j)| T::narrow(sv[i] * vt[[i, j]]));
+    let b = u.slice(s![.., ..r]).mapv(T::narrow);
+    Ok(Some((a, b, r)))
+}
+
+/// The two Linears of a low-rank factorisation, the bias on the second.
+pub(crate) fn low_rank_layers<T: Scalar>(
+    a: Array2<T>,
+    b: Array2<T>,
+    bias: Option<Array1<T>>,
+) -> Result<[Linear<T>; 2]> {
+    Ok([Linear::new(a, None)?, Linear::new(b, bias)?])
+}
