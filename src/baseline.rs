@@ -72,3 +72,56 @@ pub fn probe_batched<T: Scalar>(
     }
     Linear::new(w, Some(b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::probe;
+    use crate::sizes::Size;
+    use crate::verify::Comparison;
+
+    #[test]
+    fn batched_probe_matches_the_reference_probe_in_small_chunks() {
+        let size = Size {
+            name: "t",
+            c_in: 2,
+            hw: [7, 6],
+            c_out: 3,
+            k: 3,
+            stride: 2,
+            padding: 1,
+            fc_out: 4,
+        };
+        let chain = size.chain::<f64>(3).unwrap();
+        // A budget that forces many chunks.
+        let opts = Options {
+            memory_budget: 40_000,
+            ..Options::default()
+        };
+        let fast = probe_batched(&chain, size.input(), &opts).unwrap();
+        let slow = probe(&chain, size.input()).unwrap();
+        assert!(
+            Comparison::of(fast.weight().view(), slow.weight.view())
+                .unwrap()
+                .max_abs
+                < 1e-12
+        );
+        assert!(
+            Comparison::of(fast.bias().unwrap().view(), slow.bias.view())
+                .unwrap()
+                .max_abs
+                < 1e-12
+        );
+    }
+
+    #[test]
+    fn batched_probe_refuses_a_budget_below_its_result() {
+        let chain = Size::named("cifar").unwrap().chain::<f32>(0).unwrap();
+        let opts = Options {
+            memory_budget: 100_000,
+            ..Options::default()
+        };
+        let err = probe_batched(&chain, Size::named("cifar").unwrap().input(), &opts).unwrap_err();
+        assert!(err.to_string().contains("bytes"), "{err}");
+    }
+}
