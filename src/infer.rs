@@ -1,6 +1,9 @@
 //! Shape inference along a chain; errors name the layer index and both shapes.
 
-use crate::layer::{Conv2d, Layer, Linear};
+use crate::layer::{
+    AvgPool1d, AvgPool2d, BatchNorm, Conv1d, Conv2d, ConvTranspose2d, Layer, Linear, Pad, Permute,
+    Reshape, Upsample,
+};
 use crate::{Error, Result, Scalar, Shape};
 
 /// The shapes along a chain: element 0 is `input`, element `i + 1` the output of layer `i`.
@@ -62,6 +65,26 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         Layer::Conv2d(c) => {
             conv2d_shape(c, input).map_err(|r| fail(format!("({}, H, W)", c.c_in()), r))
         }
+        Layer::Identity(_) | Layer::Dropout(_) => Ok(input),
+        Layer::BatchNorm(b) => batchnorm_shape(b, input).map_err(|r| {
+            let n = b.num_features();
+            fail(format!("({n}, H, W), ({n}, L) or ({n})"), r)
+        }),
+        Layer::AvgPool2d(p) => avgpool2d_shape(p, input).map_err(|r| fail("(C, H, W)".into(), r)),
+        Layer::AvgPool1d(p) => avgpool1d_shape(p, input).map_err(|r| fail("(C, L)".into(), r)),
+        Layer::Pad(p) => pad_shape(p, input).map_err(|r| fail("(C, H, W) or (C, L)".into(), r)),
+        Layer::Conv1d(c) => {
+            conv1d_shape(c, input).map_err(|r| fail(format!("({}, L)", c.c_in()), r))
+        }
+        Layer::ConvTranspose2d(c) => {
+            conv_transpose2d_shape(c, input).map_err(|r| fail(format!("({}, H, W)", c.c_in()), r))
+        }
+        Layer::Upsample(u) => {
+            upsample_shape(u, input).map_err(|r| fail("(C, H, W) or (C, L)".into(), r))
+        }
+        Layer::Reshape(r) => reshape_shape(r, input)
+            .map_err(|why| fail(format!("{} elements", r.shape().numel()), why)),
+        Layer::Permute(p) => permute_shape(p, input).map_err(|r| fail("(C, H, W)".into(), r)),
     }
 }
 
@@ -97,4 +120,149 @@ fn conv2d_shape<T: Scalar>(c: &Conv2d<T>, input: Shape) -> Result<Shape, String>
         )
     })?;
     Ok(Shape::chw(c.c_out(), oh, ow))
+}
+
+fn batchnorm_shape<T: Scalar>(b: &BatchNorm<T>, input: Shape) -> Result<Shape, String> {
+    let (c, what) = match input {
+        Shape::Chw { c, .. } | Shape::Cl { c, .. } => (c, "channels"),
+        Shape::Flat(n) => (n, "features"),
+    };
+    if c != b.num_features() {
+        return Err(format!(
+            "num_features is {} but the input has {c} {what}",
+            b.num_features()
+        ));
+    }
+    Ok(input)
+}
+
+fn avgpool2d_shape(p: &AvgPool2d, input: Shape) -> Result<Shape, String> {
+    let Shape::Chw { c, h, w } = input else {
+        return Err("an AvgPool2d takes a (C, H, W) input".into());
+    };
+    let [oh, ow] = p.out_dims([h, w]).ok_or_else(|| {
+        let (k, pad) = (p.kernel(), p.padding());
+        format!(
+            "the kernel {}x{} is larger than the padded input {}x{}",
+            k[0],
+            k[1],
+            h.saturating_add(pad[0] + pad[2]),
+            w.saturating_add(pad[1] + pad[3]),
+        )
+    })?;
+    Ok(Shape::chw(c, oh, ow))
+}
+
+fn avgpool1d_shape(p: &AvgPool1d, input: Shape) -> Result<Shape, String> {
+    let Shape::Cl { c, l } = input else {
+        return Err("an AvgPool1d takes a (C, L) input".into());
+    };
+    let ol = p.out_len(l).ok_or_else(|| {
+        let pad = p.padding();
+        format!(
+            "the kernel {} is longer than the padded input {}",
+            p.kernel(),
+            l.saturating_add(pad[0] + pad[1])
+        )
+    })?;
+    Ok(Shape::cl(c, ol))
+}
+
+fn pad_shape<T: Scalar>(p: &Pad<T>, input: Shape) -> Result<Shape, String> {
+    match input {
+        Shape::Chw { c, h, w } => {
+            let [oh, ow] = p.out_dims([h, w])?;
+            Ok(Shape::chw(c, oh, ow))
+        }
+        Shape::Cl { c, l } => {
+            let [t, _, b, _] = p.padding();
+            if t != 0 || b != 0 {
+                return Err(format!(
+                    "a (C, L) input has no height to pad: top and bottom must be 0, got {t} and {b}"
+                ));
+            }
+            let [_, ol] = p.out_dims([1, l])?;
+            Ok(Shape::cl(c, ol))
+        }
+        Shape::Flat(_) => Err("a Pad takes a (C, H, W) or (C, L) input".into()),
+    }
+}
+
+fn conv1d_shape<T: Scalar>(c: &Conv1d<T>, input: Shape) -> Result<Shape, String> {
+    let Shape::Cl { c: ch, l } = input else {
+        return Err("a Conv1d takes a (C, L) input".into());
+    };
+    if ch != c.c_in() {
+        return Err(format!(
+            "C_in is {} but the input has {ch} channels",
+            c.c_in()
+        ));
+    }
+    let ol = c.out_len(l).ok_or_else(|| {
+        let cfg = c.config();
+        format!(
+            "the dilated kernel {} is longer than the padded input {}",
+            cfg.dilation * (c.kernel_size() - 1) + 1,
+            l.saturating_add(cfg.padding[0] + cfg.padding[1])
+        )
+    })?;
+    Ok(Shape::cl(c.c_out(), ol))
+}
+
+fn conv_transpose2d_shape<T: Scalar>(
+    c: &ConvTranspose2d<T>,
+    input: Shape,
+) -> Result<Shape, String> {
+    let Shape::Chw { c: ch, h, w } = input else {
+        return Err("a ConvTranspose2d takes a (C, H, W) input".into());
+    };
+    if ch != c.c_in() {
+        return Err(format!(
+            "C_in is {} but the input has {ch} channels",
+            c.c_in()
+        ));
+    }
+    let [oh, ow] = c.out_dims([h, w]).ok_or_else(|| {
+        format!(
+            "the padding {:?} crops the whole output of a {h}x{w} input",
+            c.config().padding
+        )
+    })?;
+    Ok(Shape::chw(c.c_out(), oh, ow))
+}
+
+fn upsample_shape(u: &Upsample, input: Shape) -> Result<Shape, String> {
+    let [sh, sw] = u.scale();
+    let mul = |n: usize, s: usize| {
+        n.checked_mul(s)
+            .ok_or_else(|| "the upsampled size overflows".to_string())
+    };
+    match input {
+        Shape::Chw { c, h, w } => Ok(Shape::chw(c, mul(h, sh)?, mul(w, sw)?)),
+        Shape::Cl { c, l } if sh == 1 => Ok(Shape::cl(c, mul(l, sw)?)),
+        Shape::Cl { .. } => Err(format!(
+            "a (C, L) input has no height to scale: the scale must be [1, s], got [{sh}, {sw}]"
+        )),
+        Shape::Flat(_) => Err("an Upsample takes a (C, H, W) or (C, L) input".into()),
+    }
+}
+
+fn reshape_shape(r: &Reshape, input: Shape) -> Result<Shape, String> {
+    let target = r.shape();
+    if target.numel() != input.numel() {
+        return Err(format!(
+            "the input has {} elements, the target shape {target} has {}",
+            input.numel(),
+            target.numel()
+        ));
+    }
+    Ok(target)
+}
+
+fn permute_shape(p: &Permute, input: Shape) -> Result<Shape, String> {
+    let Shape::Chw { c, h, w } = input else {
+        return Err("a Permute takes a (C, H, W) input".into());
+    };
+    let [a, b, d] = p.out_dims([c, h, w]);
+    Ok(Shape::chw(a, b, d))
 }

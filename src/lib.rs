@@ -28,8 +28,8 @@
 //! ```
 //!
 //! Modules: [`layer`] (the layers), [`infer`] (shapes), [`lower`] (Toeplitz matrices), [`matrix`] (dense,
-//! CSR, parallel GEMM), [`compose`] (the collapse), [`reference`] (direct forward pass and probe),
-//! [`verify`] (error reports), [`io`] (safetensors and `.npy`), [`baseline`] (fast probing, for
+//! CSR, parallel GEMM), [`compose`] (the collapse), [`reference`](mod@reference) (direct forward pass and
+//! probe), [`verify`] (error reports), [`io`] (safetensors and `.npy`), [`baseline`] (fast probing, for
 //! benchmarks), [`sizes`] (the benchmark cases).
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]

@@ -58,6 +58,14 @@ pub fn forward_batch<T: Scalar>(
                 y
             }
             Layer::Conv2d(c) => conv_batch(c, shapes[i], cur.view(), true, par),
+            other => {
+                // Every other layer through its lowered matrix: Y = X A^T + a.
+                let m = crate::lower::lower(other, shapes[i])?;
+                let rows: Vec<ndarray::Array1<T>> =
+                    cur.outer_iter().map(|x| m.apply(&x.to_owned())).collect();
+                let n = shapes[i + 1].numel();
+                Array2::from_shape_fn((rows.len(), n), |(r, c)| rows[r][c])
+            }
         };
     }
     Ok(cur)

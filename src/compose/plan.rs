@@ -9,7 +9,6 @@
 use std::fmt;
 
 use crate::layer::{Conv2d, Layer};
-use crate::matrix::Matrix;
 use crate::memory::matrix_bytes;
 use crate::{infer, Error, Method, Options, Result, Scalar, Shape};
 
@@ -218,15 +217,11 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
                     Some(conv_nnz(c, shapes[i])),
                     super::forward::ConvGeo::new(c, shapes[i]).col_buffer_len() as u64,
                 ))),
-                // Every other layer is a sparse matrix (or the identity, which needs no product).
-                other => match crate::lower::lower(other, shapes[i]) {
-                    Ok(m) => match m.matrix {
-                        Matrix::Identity(_) if m.bias.iter().all(|&b| b == T::zero()) => None,
-                        Matrix::Sparse(sp) => Some(Ok(factor(Some(sp.nnz() as u64), 0))),
-                        _ => Some(Ok(factor(Some((rows * cols) as u64), 0))),
-                    },
-                    Err(e) => Some(Err(e)),
-                },
+                // Every other layer is a sparse matrix (or a re-indexing identity, which needs no
+                // product); its entries are bounded from the shapes, without building it.
+                other => {
+                    sparse_nnz(other, shapes[i], shapes[i + 1]).map(|nnz| Ok(factor(Some(nnz), 0)))
+                }
             }
         })
         .collect::<Result<_>>()?;
@@ -290,6 +285,27 @@ fn kernels_of(plan: &Plan) -> String {
         "no products".into()
     } else {
         k.join(", ")
+    }
+}
+
+/// An upper bound on the stored entries of a layer's matrix other than Linear and Conv2d; `None` for the
+/// layers that only re-index the flat vector (identity matrix, no bias).
+fn sparse_nnz<T: Scalar>(layer: &Layer<T>, input: Shape, output: Shape) -> Option<u64> {
+    let (n_in, n_out) = (input.numel() as u64, output.numel() as u64);
+    match layer {
+        Layer::Flatten(_) | Layer::Identity(_) | Layer::Dropout(_) | Layer::Reshape(_) => None,
+        Layer::Conv1d(c) => {
+            let (c_out, cpg_in, k) = c.weight().dim();
+            Some(n_out / c_out.max(1) as u64 * (c_out * cpg_in * k) as u64)
+        }
+        Layer::ConvTranspose2d(c) => {
+            let (_, cpg_out, kh, kw) = c.weight().dim();
+            Some(n_in * (cpg_out * kh * kw) as u64)
+        }
+        Layer::AvgPool2d(p) => Some(n_out * (p.kernel()[0] * p.kernel()[1]) as u64),
+        Layer::AvgPool1d(p) => Some(n_out * p.kernel() as u64),
+        // BatchNorm, Pad, Upsample, Permute: at most one entry per output.
+        _ => Some(n_out),
     }
 }
 

@@ -9,10 +9,10 @@
 
 pub(crate) mod conv;
 
-use ndarray::{s, Array1, Array2};
+use ndarray::{s, Array1, Array2, Array4};
 use ndarray_linalg::SVD;
 
-use crate::layer::{Conv2d, Layer, Linear};
+use crate::layer::{Conv2d, Conv2dConfig, Layer, Linear, PadMode};
 use crate::model::{Model, Op, Src};
 use crate::{Error, Result, Scalar, Shape};
 
@@ -31,7 +31,10 @@ pub(crate) fn conv_form<T: Scalar>(sub: &Model<T>) -> std::result::Result<Conv2d
             Src::Node(j) => (&forms[j], shapes[j]),
         };
         let (prev, prev_shape) = src(&node.inputs[0]);
+        let from_input = node.inputs[0] == Src::Input;
         let this = match &node.op {
+            // The first conv read straight from the input is itself (keeps its groups).
+            Op::Layer(Layer::Conv2d(c2)) if from_input => c2.clone(),
             Op::Layer(Layer::Conv2d(c2)) => conv::compose(prev, c2)?,
             Op::Layer(other) => fold_layer(prev, prev_shape, other)?,
             Op::Add => conv::sum(
@@ -51,27 +54,93 @@ pub(crate) fn conv_form<T: Scalar>(sub: &Model<T>) -> std::result::Result<Conv2d
     forms.pop().ok_or_else(|| "an empty run".into())
 }
 
-/// A layer other than Conv2d applied after the convolution `prev`.
+/// A layer other than Conv2d applied after the convolution `prev` (whose output has shape `shape`).
 fn fold_layer<T: Scalar>(
     prev: &Conv2d<T>,
-    _shape: Shape,
+    shape: Shape,
     layer: &Layer<T>,
 ) -> std::result::Result<Conv2d<T>, conv::Why> {
+    let c = prev.c_out();
     match layer {
-        Layer::Flatten(_) | Layer::Linear(_) => Err(format!(
-            "it contains a {}: the collapsed map is a dense Linear, not a convolution",
-            layer.describe()
+        Layer::Conv2d(c2) => conv::compose(prev, c2),
+        Layer::Identity(_) | Layer::Dropout(_) => Ok(prev.clone()),
+        Layer::BatchNorm(bn) => {
+            // y = scale * (conv x) + shift, per output channel.
+            let (scale, shift) = bn.scale_shift();
+            let mut w = prev.weight().clone();
+            for (o, mut k) in w.outer_iter_mut().enumerate() {
+                k.mapv_inplace(|v| T::narrow(v.widen() * scale[o]));
+            }
+            let b = Array1::from_shape_fn(c, |o| {
+                T::narrow(prev.bias().map_or(0.0, |b| b[o].widen()) * scale[o] + shift[o])
+            });
+            Conv2d::new(w, Some(b), prev.config()).map_err(|e| e.to_string())
+        }
+        Layer::Pad(p) => match p.mode() {
+            PadMode::Constant(v) if v == T::zero() => {
+                let pad = Conv2d::new(
+                    conv::identity::<T>(c).weight().clone(),
+                    None,
+                    Conv2dConfig {
+                        padding: p.padding(),
+                        ..Default::default()
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                conv::compose(prev, &pad)
+            }
+            mode => Err(format!(
+                "{} pads with {} values, which a convolution's zero padding cannot express",
+                p.describe(),
+                mode.name()
+            )),
+        },
+        Layer::AvgPool2d(pool) => {
+            let pads = pool.padding();
+            if pads != [0; 4] && !pool.count_include_pad() {
+                return Err(format!(
+                    "{} divides border windows by the pixels they cover (count_include_pad = false)",
+                    pool.describe()
+                ));
+            }
+            let k = pool.kernel();
+            let w = Array4::from_shape_fn((c, 1, k[0], k[1]), |_| {
+                T::narrow(1.0 / (k[0] * k[1]) as f64)
+            });
+            let cfg = Conv2dConfig {
+                stride: pool.stride(),
+                padding: pads,
+                groups: c,
+                ..Default::default()
+            };
+            let as_conv = Conv2d::new(w, None, cfg).map_err(|e| e.to_string())?;
+            let Shape::Chw { h, w, .. } = shape else {
+                return Err("AvgPool2d after a non-image".into());
+            };
+            if as_conv.geometry().out_dims([h, w]) != pool.out_dims([h, w]) {
+                return Err(format!(
+                    "{} uses ceil_mode windows past the padding",
+                    pool.describe()
+                ));
+            }
+            conv::compose(prev, &as_conv)
+        }
+        other => Err(format!(
+            "it contains {}: the collapsed map is not a convolution",
+            other.describe()
         )),
-        Layer::Conv2d(c) => conv::compose(prev, c),
     }
 }
+
+/// `(A, B, r)` of [`low_rank`].
+pub(crate) type Factors<T> = (Array2<T>, Array2<T>, usize);
 
 /// An exact factorisation `W = B A` with `A: (r, n_in)`, `B: (n_out, r)`, when `r (n_in + n_out)` is smaller
 /// than `n_in n_out`; `r` is the numerical rank (singular values above `sigma_max * max(m, n) * eps`).
 ///
 /// # Errors
 /// [`Error::Format`] when the SVD does not converge.
-pub(crate) fn low_rank<T: Scalar>(w: &Array2<T>) -> Result<Option<(Array2<T>, Array2<T>, usize)>> {
+pub(crate) fn low_rank<T: Scalar>(w: &Array2<T>) -> Result<Option<Factors<T>>> {
     let (m, n) = w.dim();
     let wide = w.mapv(|v| v.widen());
     let (u, sv, vt) = wide.svd(true, true).map_err(|e| Error::Format {

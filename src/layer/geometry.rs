@@ -100,9 +100,82 @@ pub(crate) fn out_dim(
     Some((padded - extent) / stride + 1)
 }
 
+/// One axis of a pooling window's output size, as PyTorch's `pooling_output_shape_pad_lr` (dilation 1):
+/// `floor((n + lo + hi - k + (ceil_mode ? s - 1 : 0)) / s) + 1`, and with `ceil_mode` one window fewer when
+/// the last one would start at or past the end of the input plus the left padding. `None` when no window
+/// fits.
+pub(crate) fn pool_out_dim(
+    n: usize,
+    pad_lo: usize,
+    pad_hi: usize,
+    kernel: usize,
+    stride: usize,
+    ceil_mode: bool,
+) -> Option<usize> {
+    let padded = n.checked_add(pad_lo)?.checked_add(pad_hi)?;
+    let round_up = if ceil_mode { stride.checked_sub(1)? } else { 0 };
+    // `floor(num / s) + 1 >= 1` exactly when `num >= 0`
+    let num = padded.checked_add(round_up)?.checked_sub(kernel)?;
+    let mut out = num / stride + 1;
+    if ceil_mode && (out - 1) * stride >= n + pad_lo {
+        out -= 1;
+    }
+    (out > 0).then_some(out)
+}
+
+/// One axis of a transposed convolution's output size, as PyTorch's `ConvTranspose2d`:
+/// `(n - 1) * s - lo - hi + d * (k - 1) + output_padding + 1`. `None` when the padding crops everything.
+pub(crate) fn transposed_out_dim(
+    n: usize,
+    [pad_lo, pad_hi]: [usize; 2],
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    output_padding: usize,
+) -> Option<usize> {
+    let full = n
+        .checked_sub(1)?
+        .checked_mul(stride)?
+        .checked_add(dilation.checked_mul(kernel.checked_sub(1)?)?)?
+        .checked_add(output_padding)?
+        .checked_add(1)?;
+    let out = full.checked_sub(pad_lo)?.checked_sub(pad_hi)?;
+    (out > 0).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::out_dim;
+    use super::{out_dim, pool_out_dim, transposed_out_dim};
+
+    #[test]
+    fn pool_out_dim_table() {
+        // (n, lo, hi, k, s, ceil_mode) -> out, as torch.nn.AvgPool1d computes it.
+        assert_eq!(pool_out_dim(5, 0, 0, 2, 2, false), Some(2));
+        assert_eq!(pool_out_dim(5, 0, 0, 2, 2, true), Some(3));
+        assert_eq!(pool_out_dim(4, 0, 0, 2, 2, true), Some(2));
+        assert_eq!(pool_out_dim(5, 1, 1, 3, 2, true), Some(3));
+        // the last window would start in the right padding: dropped
+        assert_eq!(pool_out_dim(5, 1, 1, 3, 3, true), Some(2));
+        assert_eq!(pool_out_dim(5, 1, 1, 3, 3, false), Some(2));
+        assert_eq!(pool_out_dim(12, 0, 0, 2, 2, false), Some(6));
+        assert_eq!(pool_out_dim(1, 0, 0, 2, 2, true), Some(1));
+        assert_eq!(pool_out_dim(1, 0, 0, 2, 2, false), None);
+        assert_eq!(pool_out_dim(2, 0, 0, 4, 3, true), Some(1));
+        assert_eq!(pool_out_dim(1, 0, 0, 4, 3, true), None);
+        assert_eq!(pool_out_dim(usize::MAX, 1, 1, 3, 1, false), None);
+    }
+
+    #[test]
+    fn transposed_out_dim_table() {
+        // (n, [lo, hi], k, s, d, output_padding) -> out, as torch.nn.ConvTranspose2d computes it.
+        assert_eq!(transposed_out_dim(5, [1, 1], 3, 2, 1, 1), Some(10));
+        assert_eq!(transposed_out_dim(5, [0, 0], 3, 1, 1, 0), Some(7));
+        assert_eq!(transposed_out_dim(4, [0, 0], 2, 2, 1, 0), Some(8));
+        assert_eq!(transposed_out_dim(3, [2, 2], 3, 1, 2, 0), Some(3));
+        assert_eq!(transposed_out_dim(1, [0, 0], 1, 1, 1, 0), Some(1));
+        assert_eq!(transposed_out_dim(1, [1, 0], 1, 1, 1, 0), None);
+        assert_eq!(transposed_out_dim(0, [0, 0], 1, 1, 1, 0), None);
+    }
 
     #[test]
     fn out_dim_table() {

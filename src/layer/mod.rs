@@ -3,15 +3,37 @@
 //! Each layer is its own struct with inherent methods; [`Layer`] only dispatches. The set is closed because
 //! every consumer (lowering, the reference, file formats) must handle every layer with an exhaustive `match`.
 
+mod avgpool1d;
+mod avgpool2d;
+mod batchnorm;
+mod conv1d;
 mod conv2d;
+mod conv_transpose2d;
+mod dropout;
 mod flatten;
 mod geometry;
+mod identity;
 mod linear;
+mod pad;
+mod permute;
+mod reshape;
+mod upsample;
 
+pub use avgpool1d::{AvgPool1d, AvgPool1dConfig};
+pub use avgpool2d::{AvgPool2d, AvgPool2dConfig};
+pub use batchnorm::BatchNorm;
+pub use conv1d::{Conv1d, Conv1dConfig};
 pub use conv2d::{Conv2d, Conv2dConfig};
+pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dConfig};
+pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use geometry::Geometry2d;
+pub use identity::Identity;
 pub use linear::Linear;
+pub use pad::{Pad, PadMode};
+pub use permute::Permute;
+pub use reshape::Reshape;
+pub use upsample::Upsample;
 
 use crate::{Error, Result, Scalar};
 
@@ -24,6 +46,28 @@ pub enum Layer<T> {
     Conv2d(Conv2d<T>),
     /// `(C, H, W)` to `(C*H*W,)`.
     Flatten(Flatten),
+    /// Batch normalization in eval mode, per channel (or per feature of a flat input).
+    BatchNorm(BatchNorm<T>),
+    /// 2-d average pooling.
+    AvgPool2d(AvgPool2d),
+    /// 1-d average pooling.
+    AvgPool1d(AvgPool1d),
+    /// Constant, reflect, replicate or circular padding.
+    Pad(Pad<T>),
+    /// 1-d convolution.
+    Conv1d(Conv1d<T>),
+    /// Transposed 2-d convolution.
+    ConvTranspose2d(ConvTranspose2d<T>),
+    /// Nearest-neighbour upsampling by integer factors.
+    Upsample(Upsample),
+    /// `y = x`.
+    Identity(Identity),
+    /// Dropout in eval mode: `y = x`.
+    Dropout(Dropout),
+    /// A new shape with the same flat index.
+    Reshape(Reshape),
+    /// A permutation of the axes of `(C, H, W)`.
+    Permute(Permute),
 }
 
 impl<T: Scalar> Layer<T> {
@@ -38,6 +82,17 @@ impl<T: Scalar> Layer<T> {
             Layer::Linear(l) => l.describe(),
             Layer::Conv2d(c) => c.describe(),
             Layer::Flatten(_) => "Flatten".into(),
+            Layer::BatchNorm(b) => b.describe(),
+            Layer::AvgPool2d(p) => p.describe(),
+            Layer::AvgPool1d(p) => p.describe(),
+            Layer::Pad(p) => p.describe(),
+            Layer::Conv1d(c) => c.describe(),
+            Layer::ConvTranspose2d(c) => c.describe(),
+            Layer::Upsample(u) => u.describe(),
+            Layer::Identity(_) => "Identity".into(),
+            Layer::Dropout(d) => d.describe(),
+            Layer::Reshape(r) => r.describe(),
+            Layer::Permute(p) => p.describe(),
         }
     }
 
@@ -51,7 +106,18 @@ impl<T: Scalar> Layer<T> {
         match self {
             Layer::Linear(l) => l.num_params(),
             Layer::Conv2d(c) => c.num_params(),
-            Layer::Flatten(_) => 0,
+            Layer::BatchNorm(b) => b.num_params(),
+            Layer::Conv1d(c) => c.num_params(),
+            Layer::ConvTranspose2d(c) => c.num_params(),
+            Layer::Pad(_)
+            | Layer::Flatten(_)
+            | Layer::AvgPool2d(_)
+            | Layer::AvgPool1d(_)
+            | Layer::Upsample(_)
+            | Layer::Identity(_)
+            | Layer::Dropout(_)
+            | Layer::Reshape(_)
+            | Layer::Permute(_) => 0,
         }
     }
 
@@ -81,6 +147,17 @@ impl<T: Scalar> Layer<T> {
                 c.config(),
             )?),
             Layer::Flatten(f) => Layer::Flatten(*f),
+            Layer::BatchNorm(b) => Layer::BatchNorm(b.cast()?),
+            Layer::Pad(p) => Layer::Pad(p.cast()?),
+            Layer::Conv1d(c) => Layer::Conv1d(c.cast()?),
+            Layer::ConvTranspose2d(c) => Layer::ConvTranspose2d(c.cast()?),
+            Layer::AvgPool2d(p) => Layer::AvgPool2d(*p),
+            Layer::AvgPool1d(p) => Layer::AvgPool1d(*p),
+            Layer::Upsample(u) => Layer::Upsample(*u),
+            Layer::Identity(i) => Layer::Identity(*i),
+            Layer::Dropout(d) => Layer::Dropout(*d),
+            Layer::Reshape(r) => Layer::Reshape(*r),
+            Layer::Permute(p) => Layer::Permute(*p),
         })
     }
 }
@@ -97,18 +174,42 @@ impl<T> From<Conv2d<T>> for Layer<T> {
     }
 }
 
-impl<T> From<Flatten> for Layer<T> {
-    fn from(f: Flatten) -> Self {
-        Layer::Flatten(f)
-    }
+/// `From<$ty> for Layer<T>`, wrapping in the variant of the same name.
+macro_rules! from_layer {
+    ($($variant:ident($ty:ty)),* $(,)?) => {$(
+        impl<T> From<$ty> for Layer<T> {
+            fn from(l: $ty) -> Self {
+                Layer::$variant(l)
+            }
+        }
+    )*};
 }
+
+from_layer!(
+    Flatten(Flatten),
+    BatchNorm(BatchNorm<T>),
+    AvgPool2d(AvgPool2d),
+    AvgPool1d(AvgPool1d),
+    Pad(Pad<T>),
+    Conv1d(Conv1d<T>),
+    ConvTranspose2d(ConvTranspose2d<T>),
+    Upsample(Upsample),
+    Identity(Identity),
+    Dropout(Dropout),
+    Reshape(Reshape),
+    Permute(Permute),
+);
 
 /// Fails with the index of the first NaN or infinite value.
 pub(crate) fn check_finite<'a, T: Scalar>(
     layer: &str,
     what: &str,
-    values: impl Iterator<Item = &'a T>,
+    values: impl Iterator<Item = &'a T> + Clone,
 ) -> Result<()> {
+    // Fast path: one branch-free pass; only a failure pays for finding the index.
+    if values.clone().fold(true, |ok, v| ok & v.finite()) {
+        return Ok(());
+    }
     for (i, v) in values.enumerate() {
         if !v.finite() {
             return Err(Error::invalid(

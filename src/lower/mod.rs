@@ -1,8 +1,18 @@
 //! Explicit lowering: every layer becomes its affine map `x -> A x + a` at a given input shape.
 //!
 //! This is the teaching path and the general one: any chain of lowered maps composes by matrix products.
+//! A Linear is its dense weight; a Conv2d (and a Conv1d, as the Conv2d it equals on `(C, 1, L)`) its
+//! Toeplitz matrix; every other layer a sparse matrix built from `(row, column, value)` triplets, one file
+//! per layer; the layers that only re-index the flat vector (Flatten, Reshape, Identity, Dropout) the
+//! identity.
 
+mod avgpool;
+mod batchnorm;
 mod conv2d;
+mod conv_transpose2d;
+mod pad;
+mod permute;
+mod upsample;
 
 pub use conv2d::{toeplitz, Toeplitz};
 
@@ -10,19 +20,25 @@ use ndarray::Array1;
 
 use crate::infer;
 use crate::layer::Layer;
-use crate::matrix::{AffineMap, Matrix};
+use crate::matrix::{AffineMap, Csr, Matrix};
 use crate::{Result, Scalar, Shape};
 
-/// The affine map of `layer` for `input`: a Linear is its dense weight, a Conv2d its sparse Toeplitz
-/// matrix, a Flatten the identity.
+/// The affine map of `layer` for `input`: a Linear is its dense weight, a Conv2d or Conv1d its sparse
+/// Toeplitz matrix, BatchNorm, pooling, padding, upsampling, transposed convolution and Permute sparse
+/// matrices, and Flatten, Reshape, Identity and Dropout the identity.
 ///
 /// # Errors
 /// [`crate::Error::Shape`] when `input` does not fit the layer.
 ///
 /// ```
-/// use linear_collapse::{lower::lower, layer::{Flatten, Layer}, matrix::Matrix, Shape};
+/// use linear_collapse::{lower::lower, layer::{Flatten, Layer, Pad, PadMode}, matrix::Matrix, Shape};
 /// let m = lower(&Layer::<f32>::Flatten(Flatten), Shape::chw(2, 2, 2))?;
 /// assert_eq!(m.matrix, Matrix::Identity(8));
+/// // a constant pad copies the input and puts the constant in the bias
+/// let pad = Pad::new_1d([1, 0], PadMode::Constant(0.5f32))?;
+/// let m = lower(&pad.into(), Shape::cl(1, 2))?;
+/// assert_eq!(m.matrix.to_dense(), ndarray::array![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]);
+/// assert_eq!(m.bias.to_vec(), vec![0.5, 0.0, 0.0]);
 /// # Ok::<(), linear_collapse::Error>(())
 /// ```
 pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> {
@@ -33,9 +49,49 @@ pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> 
             bias: l.bias_or_zeros(),
         },
         Layer::Conv2d(c) => toeplitz(c, input)?.into_affine(),
-        Layer::Flatten(_) => AffineMap {
-            matrix: Matrix::Identity(input.numel()),
-            bias: Array1::zeros(output.numel()),
-        },
+        // (C, L) and (C, 1, L) have the same flat index
+        Layer::Conv1d(c) => {
+            let Shape::Cl { c: ch, l } = input else {
+                unreachable!("infer accepts only (C, L) for a Conv1d")
+            };
+            toeplitz(c.as_conv2d(), Shape::chw(ch, 1, l))?.into_affine()
+        }
+        Layer::Flatten(_) | Layer::Identity(_) | Layer::Dropout(_) | Layer::Reshape(_) => {
+            AffineMap {
+                matrix: Matrix::Identity(input.numel()),
+                bias: Array1::zeros(output.numel()),
+            }
+        }
+        Layer::BatchNorm(b) => batchnorm::lower(b, input),
+        Layer::AvgPool2d(p) => avgpool::lower(p, input, output),
+        Layer::AvgPool1d(p) => avgpool::lower(&p.to_avgpool2d(), input, output),
+        Layer::Pad(p) => pad::lower(p, input, output),
+        Layer::ConvTranspose2d(c) => conv_transpose2d::lower(c, input, output),
+        Layer::Upsample(u) => upsample::lower(u, input, output),
+        Layer::Permute(p) => permute::lower(p, input, output),
     })
+}
+
+/// A shape as `[c, h, w]`: `(C, L)` is `(C, 1, L)` and a flat `(n,)` is `(n, 1, 1)`, which keeps the flat
+/// index.
+fn chw(s: Shape) -> [usize; 3] {
+    match s {
+        Shape::Chw { c, h, w } => [c, h, w],
+        Shape::Cl { c, l } => [c, 1, l],
+        Shape::Flat(n) => [n, 1, 1],
+    }
+}
+
+/// The sparse affine map with these triplets and bias, `(bias.len(), n_in)`.
+fn sparse<T: Scalar>(
+    triplets: Vec<(usize, usize, T)>,
+    n_in: usize,
+    bias: Array1<T>,
+) -> AffineMap<T> {
+    let matrix = Csr::from_triplets(bias.len(), n_in, triplets)
+        .expect("the lowering builds triplets inside the matrix");
+    AffineMap {
+        matrix: Matrix::Sparse(matrix),
+        bias,
+    }
 }

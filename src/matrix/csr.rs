@@ -68,6 +68,55 @@ impl<T: Scalar> Csr<T> {
         })
     }
 
+    /// Builds a CSR matrix from `(row, column, value)` triplets in any order; entries at the same position
+    /// are summed (SciPy's `coo_matrix((data, (row, col)), shape).tocsr()`).
+    ///
+    /// # Errors
+    /// [`Error::Format`] naming the first triplet outside the matrix.
+    ///
+    /// ```
+    /// use linear_collapse::matrix::Csr;
+    /// let m = Csr::from_triplets(2, 2, vec![(1, 0, 1.0f32), (0, 1, 2.0), (1, 0, 0.5)])?;
+    /// assert_eq!(m.to_dense(), ndarray::array![[0.0, 2.0], [1.5, 0.0]]);
+    /// assert!(Csr::from_triplets(1, 1, vec![(0, 1, 1.0f32)]).is_err());
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    pub fn from_triplets(
+        nrows: usize,
+        ncols: usize,
+        mut triplets: Vec<(usize, usize, T)>,
+    ) -> Result<Self> {
+        if let Some(&(r, c, _)) = triplets.iter().find(|t| t.0 >= nrows || t.1 >= ncols) {
+            return Err(Error::format(
+                "CSR matrix",
+                format!("triplet ({r}, {c}) is outside the {nrows}x{ncols} matrix"),
+            ));
+        }
+        // stable: duplicates are summed in the order given
+        triplets.sort_by_key(|&(r, c, _)| (r, c));
+        let mut indptr = vec![0usize; nrows + 1];
+        let mut indices = Vec::with_capacity(triplets.len());
+        let mut data: Vec<T> = Vec::with_capacity(triplets.len());
+        let mut last = None;
+        for (r, c, v) in triplets {
+            match data.last_mut() {
+                Some(sum) if last == Some((r, c)) => *sum += v,
+                _ => {
+                    indptr[r + 1] += 1;
+                    indices.push(c);
+                    data.push(v);
+                    last = Some((r, c));
+                }
+            }
+        }
+        for r in 0..nrows {
+            indptr[r + 1] += indptr[r];
+        }
+        Ok(Csr::from_parts_unchecked(
+            nrows, ncols, indptr, indices, data,
+        ))
+    }
+
     /// Builds without checks; the caller guarantees the invariants of [`Csr::from_parts`].
     pub(crate) fn from_parts_unchecked(
         nrows: usize,

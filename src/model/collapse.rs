@@ -7,7 +7,7 @@ use super::runs::{linear_runs, Run};
 use super::{eval, Model, Node, Op, Src};
 use crate::compose::collapse_graph;
 use crate::fold::{self, conv::Why};
-use crate::layer::{Flatten, Layer, Linear};
+use crate::layer::{Flatten, Layer, Linear, Reshape};
 use crate::rng::SplitMix64;
 use crate::{lower, Options, Result, Scalar, Shape};
 
@@ -33,6 +33,17 @@ impl fmt::Display for Form {
             Form::LowRank(r) => write!(f, "Linear x2 (rank {r})"),
         }
     }
+}
+
+/// Whether a run whose smallest collapsed form is larger than the run itself is collapsed anyway.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// Replace every run by its cheapest single form (one conv, one Linear, or a low-rank pair), and say in
+    /// the report when that form has more parameters than the run had.
+    #[default]
+    Collapse,
+    /// Keep a run as it is when every collapsed form has more parameters.
+    KeepIfLarger,
 }
 
 /// One run of [`collapse_model`]'s result.
@@ -87,10 +98,10 @@ impl fmt::Display for RunReport {
 /// use linear_collapse::layer::{Layer, Linear};
 /// use linear_collapse::{Options, Shape};
 /// use ndarray::Array2;
-/// let fc = |o, i| Op::Layer(Layer::Linear(Linear::new(Array2::<f64>::from_elem((o, i), 0.1), None).unwrap()));
+/// let fc = |o: usize, i: usize| Op::Layer(Layer::Linear(Linear::new(Array2::<f64>::eye(o.max(i)).slice_move(ndarray::s![..o, ..i]), None).unwrap()));
 /// let m = Model::sequential(Shape::flat(8), vec![fc(8, 8), fc(4, 8), Op::Nonlinear(Nonlinear::Relu), fc(2, 4)])?;
 /// let (small, reports) = collapse_model(&m, &Options::default())?;
-/// assert_eq!(small.nodes().len(), 3);
+/// assert_eq!(small.nodes().len(), 3); // Linear(8 -> 4), ReLU, Linear(4 -> 2)
 /// assert_eq!(reports[0].form, Form::Linear);
 /// # Ok::<(), linear_collapse::Error>(())
 /// ```
@@ -98,19 +109,25 @@ pub fn collapse_model<T: Scalar>(
     model: &Model<T>,
     opts: &Options,
 ) -> Result<(Model<T>, Vec<RunReport>)> {
-    let shapes = model.shapes()?;
+    collapse_model_with(model, opts, Policy::default())
+}
+
+/// [`collapse_model`] with an explicit [`Policy`].
+///
+/// # Errors
+/// As [`collapse_model`].
+pub fn collapse_model_with<T: Scalar>(
+    model: &Model<T>,
+    opts: &Options,
+    policy: Policy,
+) -> Result<(Model<T>, Vec<RunReport>)> {
+    let runs = collapse_runs(model, opts, policy)?;
     let mut replace: BTreeMap<usize, (Run, Vec<Op<T>>)> = BTreeMap::new();
     let mut reports = Vec::new();
-    for found in linear_runs(model) {
-        let Ok(run) = found else { continue };
-        if run.nodes.len() < 2 && !matches!(model.nodes()[run.exit].op, Op::Add | Op::Concat) {
-            continue; // a single layer is already one layer
-        }
-        let sub = submodel(model, &run)?;
-        let (ops, report) = smallest(&sub, opts, &run, model)?;
-        reports.push(report);
-        if let Some(ops) = ops {
-            replace.insert(run.exit, (run, ops));
+    for c in runs {
+        reports.push(c.report);
+        if let Some(ops) = c.ops {
+            replace.insert(c.run.exit, (c.run, ops));
         }
     }
     let dropped: std::collections::BTreeSet<usize> = replace
@@ -135,8 +152,54 @@ pub fn collapse_model<T: Scalar>(
             map[k] = Some(out.push(node.name.clone(), node.op.clone(), inputs)?);
         }
     }
-    let _ = shapes;
     Ok((out, reports))
+}
+
+/// One linear run of a model and what it collapses to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CollapsedRun<T> {
+    /// Indices of the run's nodes in the model, in order.
+    pub nodes: Vec<usize>,
+    /// The value the run reads.
+    pub entry: Src,
+    /// The node whose output leaves the run.
+    pub exit: usize,
+    /// The replacement, applied in order to the entry (`None`: keep the run).
+    pub ops: Option<Vec<Op<T>>>,
+    /// What was decided and why.
+    pub report: RunReport,
+    run: Run,
+}
+
+/// Every maximal linear run of `model` with its smallest exact form, without rebuilding the model: what
+/// file writers (ONNX) need to replace runs in place. Single layers are skipped.
+///
+/// # Errors
+/// As [`collapse_model`].
+pub fn collapse_runs<T: Scalar>(
+    model: &Model<T>,
+    opts: &Options,
+    policy: Policy,
+) -> Result<Vec<CollapsedRun<T>>> {
+    model.shapes()?;
+    let mut out = Vec::new();
+    for found in linear_runs(model) {
+        let Ok(run) = found else { continue };
+        if run.nodes.len() < 2 && !matches!(model.nodes()[run.exit].op, Op::Add | Op::Concat) {
+            continue; // a single layer is already one layer
+        }
+        let sub = submodel(model, &run)?;
+        let (ops, report) = smallest(&sub, opts, &run, model, policy)?;
+        out.push(CollapsedRun {
+            nodes: run.nodes.clone(),
+            entry: run.entry,
+            exit: run.exit,
+            ops,
+            report,
+            run,
+        });
+    }
+    Ok(out)
 }
 
 /// The run as a model of its own, its entry as the input.
@@ -197,6 +260,7 @@ fn smallest<T: Scalar>(
     opts: &Options,
     run: &Run,
     model: &Model<T>,
+    policy: Policy,
 ) -> Result<(Option<Vec<Op<T>>>, RunReport)> {
     let input = sub.input_shape();
     let output = *sub.shapes()?.last().expect("a run has nodes");
@@ -238,20 +302,6 @@ fn smallest<T: Scalar>(
         Err(why) => why,
     };
     // 2. The dense Linear, or its exact low-rank factorisation, or nothing.
-    if !matches!(output, Shape::Flat(_)) {
-        let why =
-            format!("its output {output} is an image and it is not one convolution: {conv_why}");
-        let kept = RunReport {
-            nodes: names,
-            shapes: (input, output),
-            form: Form::Unchanged,
-            why,
-            params: (before.0, before.0),
-            macs: (before.1, before.1),
-            max_error: 0.0,
-        };
-        return Ok((None, kept));
-    }
     let fc = collapse_graph(sub, opts)?;
     let (n_out, n_in) = fc.weight().dim();
     let flatten: Vec<Op<T>> = match input {
@@ -277,12 +327,27 @@ fn smallest<T: Scalar>(
             )?))],
         ),
     };
-    let ops: Vec<Op<T>> = flatten.into_iter().chain(core).collect();
+    // An image-shaped output gets its shape back after the Linear.
+    let reshape: Vec<Op<T>> = match output {
+        Shape::Flat(_) => vec![],
+        _ => vec![Op::Layer(Layer::Reshape(Reshape::new(output)?))],
+    };
+    let ops: Vec<Op<T>> = flatten.into_iter().chain(core).chain(reshape).collect();
     let r = report(form, why, &ops)?;
-    if r.params.1 >= before.0 && before.0 > 0 {
+    let larger = r.params.1 > before.0 && before.0 > 0;
+    if larger && policy == Policy::Collapse {
         let why = format!(
-            "collapsing would not save parameters ({} as {}, {} now)",
-            r.params.1, r.form, before.0
+            "{}; note: {:.1}x the parameters of the run ({} now)",
+            r.why,
+            r.params.1 as f64 / before.0 as f64,
+            before.0
+        );
+        return Ok((Some(ops), RunReport { why, ..r }));
+    }
+    if larger {
+        let why = format!(
+            "collapsing would not save parameters ({} as {}, {} now); {}",
+            r.params.1, r.form, before.0, r.why
         );
         let kept = RunReport {
             form: Form::Unchanged,

@@ -8,7 +8,9 @@ mod collapse;
 mod eval;
 mod runs;
 
-pub use collapse::{collapse_model, Form, RunReport};
+pub use collapse::{
+    collapse_model, collapse_model_with, collapse_runs, CollapsedRun, Form, Policy, RunReport,
+};
 pub use eval::forward as forward_reference;
 
 use crate::layer::{Geometry2d, Layer};

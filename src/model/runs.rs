@@ -51,8 +51,8 @@ pub(crate) fn linear_runs<T: Scalar>(model: &Model<T>) -> Vec<Result<Run, Unspli
         }
     }
     let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for k in 0..n {
-        if nodes[k].op.is_linear() {
+    for (k, node) in nodes.iter().enumerate() {
+        if node.op.is_linear() {
             let r = find(&mut parent, k);
             groups.entry(r).or_default().push(k);
         }

@@ -3,12 +3,18 @@
 //! This module shares nothing with the lowering or composition code (a test scans its sources): it reads the
 //! layers' parameters and does its own output-size arithmetic, so a bug in one side shows as a disagreement.
 
+mod conv;
+mod pool;
 mod probe;
+mod reindex;
 
 pub use probe::{probe, Probe};
 
-use crate::layer::{Conv2d, Layer, Linear};
+use crate::layer::{BatchNorm, Layer, Linear};
 use crate::{Error, Result, Scalar, Shape};
+
+/// One layer's output and its shape, or what it expected and why the input does not fit.
+type Step = std::result::Result<(Vec<f64>, Shape), (String, String)>;
 
 /// Runs one sample `x` (flattened in C order, `input.numel()` values) through the chain, layer by layer.
 ///
@@ -39,53 +45,47 @@ pub fn forward<T: Scalar>(
     let mut cur = x.to_vec();
     let mut shape = input;
     for (i, layer) in chain.iter().enumerate() {
-        let mismatch = |expected: String, reason: &str| Error::Shape {
+        (cur, shape) = step(layer, shape, cur).map_err(|(expected, reason)| Error::Shape {
             layer: i,
             name: layer.describe(),
             expected,
             got: shape,
-            reason: reason.to_string(),
-        };
-        (cur, shape) = match layer {
-            Layer::Flatten(_) => (cur, Shape::Flat(shape.numel())),
-            Layer::Linear(l) => match shape {
-                Shape::Flat(n) if n == l.in_features() => {
-                    (linear(l, &cur), Shape::Flat(l.out_features()))
-                }
-                _ => {
-                    return Err(mismatch(
-                        format!("({})", l.in_features()),
-                        "reference: wrong input",
-                    ))
-                }
-            },
-            Layer::Conv2d(c) => match shape {
-                Shape::Chw { c: ch, h, w } if ch == c.c_in() => {
-                    let (oh, ow) = conv_out_size(c, h, w).ok_or_else(|| {
-                        mismatch(
-                            format!("({}, H, W)", c.c_in()),
-                            "reference: kernel does not fit",
-                        )
-                    })?;
-                    (
-                        conv2d(c, &cur, h, w, oh, ow),
-                        Shape::Chw {
-                            c: c.c_out(),
-                            h: oh,
-                            w: ow,
-                        },
-                    )
-                }
-                _ => {
-                    return Err(mismatch(
-                        format!("({}, H, W)", c.c_in()),
-                        "reference: wrong input",
-                    ))
-                }
-            },
-        };
+            reason,
+        })?;
     }
     Ok((cur, shape))
+}
+
+/// A mismatch: what the layer expected, and why.
+fn wrong(expected: impl Into<String>, reason: &str) -> (String, String) {
+    (expected.into(), format!("reference: {reason}"))
+}
+
+fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
+    match layer {
+        Layer::Flatten(_) => Ok((x, Shape::Flat(shape.numel()))),
+        Layer::Identity(_) | Layer::Dropout(_) => Ok((x, shape)),
+        Layer::Reshape(r) if r.shape().numel() == shape.numel() => Ok((x, r.shape())),
+        Layer::Reshape(r) => Err(wrong(
+            format!("{} elements", r.shape().numel()),
+            "the element counts differ",
+        )),
+        Layer::Linear(l) => match shape {
+            Shape::Flat(n) if n == l.in_features() => {
+                Ok((linear(l, &x), Shape::Flat(l.out_features())))
+            }
+            _ => Err(wrong(format!("({})", l.in_features()), "wrong input")),
+        },
+        Layer::BatchNorm(b) => batchnorm(b, shape, x),
+        Layer::Conv2d(c) => conv::conv2d(c, shape, &x),
+        Layer::Conv1d(c) => conv::conv1d(c, shape, &x),
+        Layer::ConvTranspose2d(c) => conv::conv_transpose2d(c, shape, &x),
+        Layer::AvgPool2d(p) => pool::avgpool2d(p, shape, &x),
+        Layer::AvgPool1d(p) => pool::avgpool1d(p, shape, &x),
+        Layer::Pad(p) => reindex::pad(p, shape, &x),
+        Layer::Upsample(u) => reindex::upsample(u, shape, &x),
+        Layer::Permute(p) => reindex::permute(p, shape, &x),
+    }
 }
 
 fn linear<T: Scalar>(l: &Linear<T>, x: &[f64]) -> Vec<f64> {
@@ -101,80 +101,24 @@ fn linear<T: Scalar>(l: &Linear<T>, x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Counts window positions by walking them, independently of `Geometry2d::out_dims`.
-fn conv_out_size<T: Scalar>(c: &Conv2d<T>, h: usize, w: usize) -> Option<(usize, usize)> {
-    let g = c.geometry();
-    let count = |n: usize, lo: usize, hi: usize, k: usize, s: usize, d: usize| {
-        let last_tap = (k - 1) * d;
-        let mut out = 0;
-        while out * s + last_tap < n + lo + hi {
-            out += 1;
-        }
-        out
+/// `gamma * (x - mean) / sqrt(var + eps) + beta`, element by element, with the channel of each element.
+fn batchnorm<T: Scalar>(b: &BatchNorm<T>, shape: Shape, mut x: Vec<f64>) -> Step {
+    let n = b.running_mean().len();
+    let (channels, per) = match shape {
+        Shape::Chw { c, h, w } => (c, h * w),
+        Shape::Cl { c, l } => (c, l),
+        Shape::Flat(f) => (f, 1),
     };
-    let oh = count(
-        h,
-        g.padding[0],
-        g.padding[2],
-        g.kernel[0],
-        g.stride[0],
-        g.dilation[0],
-    );
-    let ow = count(
-        w,
-        g.padding[1],
-        g.padding[3],
-        g.kernel[1],
-        g.stride[1],
-        g.dilation[1],
-    );
-    (oh > 0 && ow > 0).then_some((oh, ow))
-}
-
-/// Direct convolution: loops over (group, out channel, oy, ox, in channel, ky, kx), bounds-checked taps.
-fn conv2d<T: Scalar>(
-    c: &Conv2d<T>,
-    x: &[f64],
-    h: usize,
-    w: usize,
-    oh: usize,
-    ow: usize,
-) -> Vec<f64> {
-    let g = c.geometry();
-    let k = c.weight();
-    let (c_out, cpg_in, kh, kw) = k.dim();
-    let groups = c.groups();
-    let cpg_out = c_out / groups;
-    let mut y = vec![0.0; c_out * oh * ow];
-    for grp in 0..groups {
-        for oc in grp * cpg_out..(grp + 1) * cpg_out {
-            let b = c.bias().map_or(0.0, |b| b[oc].widen());
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut s = b;
-                    for ic in 0..cpg_in {
-                        let chan = grp * cpg_in + ic;
-                        for ky in 0..kh {
-                            let iy = (oy * g.stride[0] + ky * g.dilation[0]) as isize
-                                - g.padding[0] as isize;
-                            if iy < 0 || iy >= h as isize {
-                                continue;
-                            }
-                            for kx in 0..kw {
-                                let ix = (ox * g.stride[1] + kx * g.dilation[1]) as isize
-                                    - g.padding[1] as isize;
-                                if ix < 0 || ix >= w as isize {
-                                    continue;
-                                }
-                                let xv = x[chan * h * w + iy as usize * w + ix as usize];
-                                s += k[[oc, ic, ky, kx]].widen() * xv;
-                            }
-                        }
-                    }
-                    y[oc * oh * ow + oy * ow + ox] = s;
-                }
-            }
-        }
+    if channels != n {
+        return Err(wrong(format!("({n}, ...)"), "wrong number of channels"));
     }
-    y
+    for (i, v) in x.iter_mut().enumerate() {
+        let c = i / per;
+        let gamma = b.weight().map_or(1.0, |g| g[c].widen());
+        let beta = b.bias().map_or(0.0, |g| g[c].widen());
+        let mean = b.running_mean()[c].widen();
+        let var = b.running_var()[c].widen();
+        *v = gamma * (*v - mean) / (var + b.eps()).sqrt() + beta;
+    }
+    Ok((x, shape))
 }

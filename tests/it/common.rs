@@ -6,10 +6,13 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use linear_collapse::io::{npy, safetensors::Weights};
-use linear_collapse::layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear};
+use linear_collapse::layer::{
+    AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig,
+    ConvTranspose2d, Flatten, Layer, Linear, Pad, PadMode,
+};
 use linear_collapse::verify::Comparison;
 use linear_collapse::{Scalar, Shape};
-use ndarray::{Array1, Array2, ArrayD, ArrayView, Dimension, Ix1, Ix2, Ix4, IxDyn};
+use ndarray::{Array1, Array2, ArrayD, ArrayView, Dimension, Ix1, Ix2, Ix3, Ix4, IxDyn};
 use rand::{rngs::StdRng, Rng};
 use serde_json::Value;
 
@@ -164,7 +167,41 @@ pub fn abs_chain<T: Scalar>(chain: &[Layer<T>]) -> Vec<Layer<f64>> {
             )
             .expect("valid")
             .into(),
-            Layer::Flatten(f) => Layer::Flatten(*f),
+            Layer::Conv1d(c) => Conv1d::new(
+                c.weight().map(abs),
+                c.bias().map(|b| b.map(abs)),
+                c.config(),
+            )
+            .expect("valid")
+            .into(),
+            Layer::ConvTranspose2d(c) => ConvTranspose2d::new(
+                c.weight().map(abs),
+                c.bias().map(|b| b.map(abs)),
+                c.config(),
+            )
+            .expect("valid")
+            .into(),
+            // |gamma| (x + |mean|) / sqrt(var + eps) + |beta|: the terms x*s, mean*s and beta, in magnitude
+            Layer::BatchNorm(b) => BatchNorm::new(
+                b.running_mean().map(|m| -abs(m)),
+                b.running_var().map(|v| v.widen()),
+                b.eps(),
+                b.weight().map(|g| g.map(abs)),
+                b.bias().map(|g| g.map(abs)),
+            )
+            .expect("valid")
+            .into(),
+            Layer::Pad(p) => {
+                let mode = match p.mode() {
+                    PadMode::Constant(v) => PadMode::Constant(abs(&v)),
+                    PadMode::Reflect => PadMode::Reflect,
+                    PadMode::Replicate => PadMode::Replicate,
+                    PadMode::Circular => PadMode::Circular,
+                };
+                Pad::new(p.padding(), mode).expect("valid").into()
+            }
+            // the rest have non-negative coefficients and no bias
+            other => other.cast().expect("widens"),
         })
         .collect()
 }
@@ -190,7 +227,8 @@ pub struct Case {
 }
 
 impl Case {
-    /// Loads `tests/data/<name>`. Supports the layer types Conv2d, Flatten and Linear.
+    /// Loads `tests/data/<name>`. Supports the layer types Conv2d, Conv1d, BatchNorm1d/2d (eval), AvgPool2d,
+    /// ConstantPad2d, Flatten and Linear.
     ///
     /// # Panics
     /// On a missing or malformed file, or an unsupported layer type (it is a test fixture).
@@ -247,10 +285,78 @@ fn tensor<D: Dimension>(w: &Weights, name: &Value, shape: &[usize]) -> ndarray::
     t.into_dimensionality::<D>().expect("rank")
 }
 
-fn layer_from_json(l: &Value, w: &Weights) -> Layer<f32> {
+fn single(v: &Value) -> usize {
+    match usizes(v)[..] {
+        [a] => a,
+        ref other => panic!("expected one value, got {other:?}"),
+    }
+}
+
+fn float(v: &Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("expected a number, got {v}"))
+}
+
+pub fn layer_from_json(l: &Value, w: &Weights) -> Layer<f32> {
     let p = &l["params"];
     let has_bias = p["bias"].as_bool().unwrap_or(false);
     match l["type"].as_str().expect("type") {
+        // "BatchNorm2d (eval)", "BatchNorm1d (eval)"
+        t if t.starts_with("BatchNorm") => {
+            let n = p["num_features"].as_u64().expect("num_features") as usize;
+            let v = |key: &str| tensor::<Ix1>(w, &l["weights"][key], &[n]);
+            let (weight, bias) = (Some(v("weight")), Some(v("bias")));
+            BatchNorm::new(
+                v("running_mean"),
+                v("running_var"),
+                float(&p["eps"]),
+                weight,
+                bias,
+            )
+            .expect("valid BatchNorm")
+            .into()
+        }
+        "AvgPool2d" => {
+            let [ph, pw] = pair(&p["padding"]);
+            let config = AvgPool2dConfig {
+                stride: Some(pair(&p["stride"])),
+                padding: [ph, pw, ph, pw],
+                ceil_mode: p["ceil_mode"].as_bool().expect("ceil_mode"),
+                count_include_pad: p["count_include_pad"].as_bool().expect("count_include_pad"),
+            };
+            AvgPool2d::new(pair(&p["kernel_size"]), config)
+                .expect("valid AvgPool2d")
+                .into()
+        }
+        "ConstantPad2d" => {
+            // PyTorch's order is (left, right, top, bottom); ours is ONNX's [top, left, bottom, right]
+            let [left, right, top, bottom] = match usizes(&p["padding_left_right_top_bottom"])[..] {
+                [a, b, c, d] => [a, b, c, d],
+                ref other => panic!("expected four pads, got {other:?}"),
+            };
+            let value = float(&p["value"]) as f32;
+            Pad::new([top, left, bottom, right], PadMode::Constant(value))
+                .expect("valid Pad")
+                .into()
+        }
+        "Conv1d" => {
+            let (c_in, c_out) = (p["in_channels"].as_u64(), p["out_channels"].as_u64());
+            let (c_in, c_out) = (c_in.expect("c_in") as usize, c_out.expect("c_out") as usize);
+            let groups = p["groups"].as_u64().expect("groups") as usize;
+            let pad = single(&p["padding"]);
+            let config = Conv1dConfig {
+                stride: single(&p["stride"]),
+                dilation: single(&p["dilation"]),
+                padding: [pad, pad],
+                groups,
+            };
+            let shape = [c_out, c_in / groups, single(&p["kernel_size"])];
+            let weight = tensor::<Ix3>(w, &l["weights"]["weight"], &shape);
+            let bias = has_bias.then(|| tensor::<Ix1>(w, &l["weights"]["bias"], &[c_out]));
+            Conv1d::new(weight, bias, config)
+                .expect("valid Conv1d")
+                .into()
+        }
         "Flatten" => Flatten.into(),
         "Linear" => {
             let (i, o) = (p["in_features"].as_u64(), p["out_features"].as_u64());

@@ -12,7 +12,7 @@ use crate::common::{data_dir, largest_allocation, Case};
 
 /// Asserts that `err` prints every one of `parts`.
 #[track_caller]
-fn assert_mentions(err: &Error, parts: &[&str]) {
+pub(crate) fn assert_mentions(err: &Error, parts: &[&str]) {
     let msg = err.to_string();
     for p in parts {
         assert!(
@@ -33,7 +33,7 @@ fn linear(out: usize, inp: usize) -> Linear<f32> {
 
 /// A chain error seen through every entry point that takes a chain: all name the same layer.
 #[track_caller]
-fn assert_chain_error(chain: &[Layer<f32>], input: Shape, index: usize, parts: &[&str]) {
+pub(crate) fn assert_chain_error(chain: &[Layer<f32>], input: Shape, index: usize, parts: &[&str]) {
     let layer = format!("layer #{index}");
     let name = chain[index].describe();
     let mut all = vec![layer.as_str(), name.as_str()];

@@ -72,6 +72,30 @@ fn gemm_gemm() {
     check_case("gemm_gemm");
 }
 
+/// BatchNorm2d in eval mode with `eps = 1e-3` and random running statistics: catches `eps` outside the
+/// square root or a swapped mean and variance.
+#[test]
+fn conv_bn_fc() {
+    check_case("conv_bn_fc");
+}
+
+#[test]
+fn conv_avgpool_fc() {
+    check_case("conv_avgpool_fc");
+}
+
+/// ZeroPad2d with four different pads (left 2, right 1, top 1, bottom 2): catches PyTorch's
+/// `(left, right, top, bottom)` order read as ours.
+#[test]
+fn pad_conv_fc() {
+    check_case("pad_conv_fc");
+}
+
+#[test]
+fn conv1d_fc() {
+    check_case("conv1d_fc");
+}
+
 /// The accuracy targets on the seed: the default (f32) collapse within 1e-6 max abs and 3e-7
 /// relative Frobenius of the float64 reference, and f64 accumulation strictly better on both. Every method
 /// meets them (in the first version: 3.97e-8 and 2.82e-7, the sparse path).
@@ -120,6 +144,10 @@ fn loader_shapes_match_case_json() {
         "conv_groups2_nobias_fc",
         "conv_conv_fc",
         "gemm_gemm",
+        "conv_bn_fc",
+        "conv_avgpool_fc",
+        "pad_conv_fc",
+        "conv1d_fc",
     ] {
         let case = Case::load(name);
         let shapes = infer::shapes(&case.chain, case.input).expect("chain fits");

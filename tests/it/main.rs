@@ -4,14 +4,23 @@
 //! - `props`: property tests over random geometries: collapse == probe == forward == lowered maps;
 //! - `errors`: every invalid input is a clear `Err` naming the layer and the reason, never a panic;
 //! - `determinism`: `Par::Seq` and `Par::Rayon` with 1 or 2 threads give the same bits;
-//! - `independence`: the reference does not import the code it checks.
+//! - `independence`: the reference does not import the code it checks;
+//! - `layers`: PyTorch's semantics of each layer beyond Conv2d/Linear on tiny hand-checked inputs;
+//! - `layer_props`: property tests of those layers, alone and in random chains with Conv2d and Linear
+//!   (their strategies live in `specs`);
+//! - `layer_errors`: their validation errors.
 
 mod common;
 mod determinism;
 mod errors;
 mod golden;
 mod independence;
+mod layer_errors;
+mod layer_props;
+mod layers;
+mod model;
 mod props;
+mod specs;
 
 /// Every allocation is recorded, so the memory-guard tests can see what `collapse` allocated.
 #[global_allocator]

@@ -19,15 +19,15 @@ use crate::common::{abs_chain, affine_apply, assert_close, uniform, Tol};
 
 /// One convolution's hyper-parameters (the input channel count comes from the layer before).
 #[derive(Clone, Debug)]
-struct ConvParams {
-    c_out: usize,
-    groups: usize,
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    dilation: [usize; 2],
+pub(crate) struct ConvParams {
+    pub(crate) c_out: usize,
+    pub(crate) groups: usize,
+    pub(crate) kernel: [usize; 2],
+    pub(crate) stride: [usize; 2],
+    pub(crate) dilation: [usize; 2],
     /// `[top, left, bottom, right]`.
-    padding: [usize; 4],
-    bias: bool,
+    pub(crate) padding: [usize; 4],
+    pub(crate) bias: bool,
 }
 
 /// A chain: input `(c, h, w)`, 1 to 3 convs, Flatten, 1 or 2 Linears `(out_features, bias)`, and the seed
@@ -46,7 +46,7 @@ fn out_len(n: usize, lo: usize, hi: usize, k: usize, s: usize, d: usize) -> usiz
 }
 
 impl ConvParams {
-    fn out_shape(&self, [_, h, w]: [usize; 3]) -> [usize; 3] {
+    pub(crate) fn out_shape(&self, [_, h, w]: [usize; 3]) -> [usize; 3] {
         let p = &self.padding;
         let axis = |a: usize, n: usize, lo: usize, hi: usize| {
             out_len(n, lo, hi, self.kernel[a], self.stride[a], self.dilation[a])
@@ -88,7 +88,7 @@ fn divisors(n: usize) -> Vec<usize> {
 
 /// Hyper-parameters of a conv that fits a `(c, h, w)` input: kernel 1..=5, stride 1..=3, dilation 1..=3
 /// per axis, padding 0..=3 per side, groups dividing `c` and `c_out`, `c_out <= 8`.
-fn conv_params([c, h, w]: [usize; 3]) -> impl Strategy<Value = ConvParams> {
+pub(crate) fn conv_params([c, h, w]: [usize; 3]) -> impl Strategy<Value = ConvParams> {
     (
         prop::sample::select(divisors(c)),
         prop::array::uniform4(0..=3usize),
@@ -153,11 +153,14 @@ fn chains() -> impl Strategy<Value = ChainParams> {
         })
 }
 
-fn rand_array<D: ndarray::Dimension>(rng: &mut StdRng, shape: D) -> ndarray::Array<f32, D> {
+pub(crate) fn rand_array<D: ndarray::Dimension>(
+    rng: &mut StdRng,
+    shape: D,
+) -> ndarray::Array<f32, D> {
     ndarray::Array::from_shape_simple_fn(shape, || rng.gen_range(-1.0..1.0))
 }
 
-fn build_conv(p: &ConvParams, c_in: usize, rng: &mut StdRng) -> Conv2d<f32> {
+pub(crate) fn build_conv(p: &ConvParams, c_in: usize, rng: &mut StdRng) -> Conv2d<f32> {
     let shape = (p.c_out, c_in / p.groups, p.kernel[0], p.kernel[1]);
     let weight: Array4<f32> = rand_array(rng, ndarray::Dim(shape));
     let bias = p.bias.then(|| rand_array(rng, ndarray::Dim(p.c_out)));
@@ -227,7 +230,7 @@ fn assert_close_to_probe<T: Scalar>(fc: &Linear<T>, probe: &Probe, tw: Tol, tb: 
 }
 
 /// Everything the property checks, for one chain.
-fn check_chain(chain: &[Layer<f32>], input: Shape, seed: u64) {
+pub(crate) fn check_chain(chain: &[Layer<f32>], input: Shape, seed: u64) {
     let shapes = infer::shapes(chain, input).expect("valid by construction");
     let n = inner_size(&shapes);
     let probe = reference::probe(chain, input).expect("probe");
@@ -294,7 +297,7 @@ fn max_abs<'a>(v: impl IntoIterator<Item = &'a f64>) -> f64 {
 }
 
 /// Deterministic by default (CI); `PROPTEST_RNG_SEED` and `PROPTEST_CASES` still explore further.
-fn config(cases: u32) -> Config {
+pub(crate) fn config(cases: u32) -> Config {
     let mut c = Config::default();
     if std::env::var_os("PROPTEST_CASES").is_none() {
         c.cases = cases;

@@ -1,0 +1,163 @@
+//! Property tests of the layers beyond Conv2d, Flatten and Linear: for each layer alone, and for random
+//! short chains mixing them with Conv2d and Linear, the lowered map, the direct forward pass, the probe and
+//! the collapse (every method) agree, and `infer` agrees with PyTorch's output-size formulas.
+
+use linear_collapse::layer::Layer;
+use linear_collapse::{infer, lower, reference, Scalar, Shape};
+use proptest::prelude::*;
+use rand::{rngs::StdRng, SeedableRng};
+
+use crate::common::{abs_chain, assert_close, Tol};
+use crate::props::{check_chain, config};
+use crate::specs::{self, chains, Spec};
+
+fn max_abs<'a>(v: impl IntoIterator<Item = &'a f64>) -> f64 {
+    v.into_iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+/// The lowered matrix and bias of `layer` in `T` against the probe's columns and `f(0)`.
+fn assert_lowered_is_probe<T: Scalar>(
+    layer: &Layer<T>,
+    input: Shape,
+    probe: &reference::Probe,
+    tol: Tol,
+) {
+    let map = lower::lower(layer, input).expect("lowers");
+    let what = format!("{} in {}", layer.describe(), T::NAME);
+    let dense = map.matrix.to_dense();
+    assert_close(
+        dense.view(),
+        probe.weight.view(),
+        tol,
+        &format!("{what}: lowered vs probe"),
+    );
+    assert_close(
+        map.bias.view(),
+        probe.bias.view(),
+        tol,
+        &format!("{what}: bias vs f(0)"),
+    );
+}
+
+/// Everything checked for one layer: shapes by `infer`, the reference and PyTorch's formula; the lowered map
+/// against the probe in `f32` and `f64`; then [`check_chain`] on the one-layer chain.
+fn check_spec(spec: &Spec, input: Shape, seed: u64) {
+    let expect = spec.out(input).expect("valid by construction");
+    let layer = spec.build(input, &mut StdRng::seed_from_u64(seed));
+    let chain = vec![layer.clone()];
+    let shapes = infer::shapes(&chain, input).expect("fits by construction");
+    assert_eq!(shapes[1], expect, "infer vs PyTorch's formula for {spec:?}");
+    let probe = reference::probe(&chain, input).expect("probe");
+    assert_eq!(probe.output_shape, expect, "reference vs PyTorch's formula");
+    let mag = reference::probe(&abs_chain(&chain), input).expect("probe of |layer|");
+    let m = max_abs(mag.weight.iter()) + max_abs(mag.bias.iter());
+    let n = input.numel() + expect.numel();
+    assert_lowered_is_probe(
+        &layer,
+        input,
+        &probe,
+        Tol::eps_scaled::<f32>(n).magnitude(m),
+    );
+    let wide: Layer<f64> = layer.cast().expect("widens");
+    assert_lowered_is_probe(&wide, input, &probe, Tol::eps_scaled::<f64>(n).magnitude(m));
+    check_chain(&chain, input, seed);
+}
+
+fn image() -> impl Strategy<Value = Shape> {
+    (1..=4usize, 1..=8usize, 1..=8usize).prop_map(|(c, h, w)| Shape::chw(c, h, w))
+}
+
+fn sequence() -> impl Strategy<Value = Shape> {
+    (1..=4usize, 1..=16usize).prop_map(|(c, l)| Shape::cl(c, l))
+}
+
+fn any_shape() -> impl Strategy<Value = Shape> {
+    prop_oneof![image(), sequence(), (1..=16usize).prop_map(Shape::flat)]
+}
+
+/// `(input, spec, seed)` with the spec drawn for the input.
+fn case<S: Strategy<Value = Spec>>(
+    input: impl Strategy<Value = Shape>,
+    spec: impl Fn(Shape) -> S,
+) -> impl Strategy<Value = (Shape, Spec, u64)> {
+    input.prop_flat_map(move |s| (Just(s), spec(s), any::<u64>()))
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    #[test]
+    fn batchnorm((input, spec, seed) in case(any_shape(), |_| specs::batchnorm_spec())) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn avgpool2d((input, spec, seed) in case(image(), specs::avgpool2d_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn avgpool1d((input, spec, seed) in case(sequence(), specs::avgpool1d_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn pad_image((input, spec, seed) in case(image(), specs::pad_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn pad_sequence((input, spec, seed) in case(sequence(), specs::pad_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn conv1d((input, spec, seed) in case(sequence(), specs::conv1d_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn conv_transpose2d((input, spec, seed) in case(image(), specs::conv_transpose2d_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn upsample((input, spec, seed) in case(prop_oneof![image(), sequence()], specs::upsample_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn identity_and_dropout((input, spec, seed) in case(any_shape(), |_| specs::identity_or_dropout())) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn reshape((input, spec, seed) in case(any_shape(), |s| specs::reshape_spec(s, false))) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn permute((input, spec, seed) in case(image(), |_| specs::permute_spec())) {
+        check_spec(&spec, input, seed);
+    }
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn image_chains_collapse_to_the_probe(p in chains(false)) {
+        let (chain, input) = p.build();
+        let shapes = infer::shapes(&chain, input).expect("valid by construction");
+        prop_assert_eq!(&shapes[..p.layers.len() + 1], &p.shapes()[..]);
+        check_chain(&chain, input, p.seed);
+    }
+
+    #[test]
+    fn sequence_chains_collapse_to_the_probe(p in chains(true)) {
+        let (chain, input) = p.build();
+        let shapes = infer::shapes(&chain, input).expect("valid by construction");
+        prop_assert_eq!(&shapes[..p.layers.len() + 1], &p.shapes()[..]);
+        check_chain(&chain, input, p.seed);
+    }
+}
