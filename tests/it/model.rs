@@ -396,9 +396,13 @@ fn zero_pad_and_avgpool_fold_into_the_conv() {
     let m = Model::sequential(
         Shape::chw(3, 9, 10),
         vec![
-            Op::Layer(Layer::Pad(Pad::new([1, 2, 2, 1], PadMode::Constant(0.0)).unwrap())),
+            Op::Layer(Layer::Pad(
+                Pad::new([1, 2, 2, 1], PadMode::Constant(0.0)).unwrap(),
+            )),
             conv(&mut rng, 3, 4, 3, Conv2dConfig::default().stride(2), true),
-            Op::Layer(Layer::AvgPool2d(AvgPool2d::new([2, 2], AvgPool2dConfig::default()).unwrap())),
+            Op::Layer(Layer::AvgPool2d(
+                AvgPool2d::new([2, 2], AvgPool2dConfig::default()).unwrap(),
+            )),
         ],
     )
     .unwrap();
@@ -412,7 +416,11 @@ fn zero_pad_and_avgpool_fold_into_the_conv() {
 fn avgpool_without_counting_padding_is_not_a_conv() {
     use linear_collapse::layer::{AvgPool2d, AvgPool2dConfig};
     let mut rng = StdRng::seed_from_u64(10);
-    let pool = AvgPool2dConfig { padding: [1, 1, 1, 1], count_include_pad: false, ..Default::default() };
+    let pool = AvgPool2dConfig {
+        padding: [1, 1, 1, 1],
+        count_include_pad: false,
+        ..Default::default()
+    };
     let m = Model::sequential(
         Shape::chw(2, 6, 6),
         vec![
@@ -423,7 +431,11 @@ fn avgpool_without_counting_padding_is_not_a_conv() {
     .unwrap();
     let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
     assert_ne!(reports[0].form, Form::Conv2d, "{}", reports[0]);
-    assert!(reports[0].why.contains("count_include_pad"), "{}", reports[0].why);
+    assert!(
+        reports[0].why.contains("count_include_pad"),
+        "{}",
+        reports[0].why
+    );
     assert_same_function(&m, &small);
 }
 
