@@ -1,7 +1,7 @@
-# The two commands of the README, plus the system package they need.
+# The two commands of the README, plus what they need.
 #   make seed   - set up (if needed) and run the seed example
-#   make test   - set up (if needed) and run the whole test suite
-.PHONY: deps seed test
+#   make test   - set up (if needed) and run the whole test suite, then the onnxruntime round trip
+.PHONY: deps seed test onnx-check
 
 # ndarray-linalg's LAPACK comes from the system OpenBLAS (Debian: libopenblas-dev). Installed here when
 # pkg-config cannot find it; on other systems install OpenBLAS with your package manager first.
@@ -18,3 +18,20 @@ seed: deps
 
 test: deps
 	cargo test --all-features
+	$(MAKE) onnx-check
+
+# An implementation that is not ours: every golden model collapsed by the CLI, then the original and the
+# collapsed model run in onnxruntime (from pip) and compared with the fixture's outputs and node count.
+onnx-check: deps
+	@python3 -c 'import numpy, onnx, onnxruntime' 2>/dev/null || \
+		python3 -m pip install -q --disable-pip-version-check numpy onnx onnxruntime
+	cargo build --release --bin linear-collapse
+	@out=$$(mktemp -d); pass=0; fail=0; \
+	for dir in tests/data/*/; do \
+		case=$$(basename $$dir); \
+		if ./target/release/linear-collapse collapse $$dir/model.onnx -o $$out/$$case.onnx --verify >/dev/null && \
+		   python3 scripts/check_onnx.py $$dir/model.onnx $$out/$$case.onnx --require-expected --quiet; \
+		then pass=$$((pass+1)); else echo "FAILED: $$case"; fail=$$((fail+1)); fi; \
+	done; \
+	echo "onnxruntime round trip: $$pass passed, $$fail failed"; \
+	test $$fail -eq 0

@@ -27,10 +27,11 @@
 //! # Ok::<(), linear_collapse::Error>(())
 //! ```
 //!
-//! Modules: [`layer`] (the layers), [`infer`] (shapes), [`lower`] (Toeplitz matrices), [`matrix`] (dense,
-//! CSR, parallel GEMM), [`compose`] (the collapse), [`reference`](mod@reference) (direct forward pass and
-//! probe), [`verify`] (error reports), [`io`] (safetensors and `.npy`), [`baseline`] (fast probing, for
-//! benchmarks), [`sizes`] (the benchmark cases).
+//! Modules: [`layer`] (the layers), [`infer`] (shapes), [`lower`] (Toeplitz and other lowered matrices),
+//! [`matrix`] (dense, CSR, parallel GEMM), [`compose`] (the collapse and its planner), [`model`] (graphs
+//! split at nonlinearities, each run collapsed into its smallest exact form), [`reference`](mod@reference)
+//! (direct forward pass and probe), [`verify`] (error reports), [`io`] (safetensors, `.npy`, ONNX, chain
+//! specs), [`baseline`] (fast probing, for benchmarks), [`sizes`] (the benchmark cases).
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -10,6 +10,8 @@
 //!   (their strategies live in `specs`);
 //! - `layer_errors`: their validation errors.
 
+#[cfg(feature = "cli")]
+mod cli;
 mod common;
 mod determinism;
 mod errors;

@@ -1,0 +1,301 @@
+//! `linear-collapse`: collapse every linear run of an ONNX model (or a safetensors chain) into one layer.
+//!
+//! Exit status: 0 success, 1 a verification beyond tolerance, 2 bad input (one line on stderr, nothing
+//! written).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::ProgressBar;
+use linear_collapse::io::{npy, onnx, onnx_graph, safetensors, spec};
+use linear_collapse::model::{forward_reference, Model, Policy, RunReport};
+use linear_collapse::{collapse_with, Accumulate, Method, Options};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Collapse chains of linear layers into one exact layer, analytically"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Collapse IN.onnx into OUT.onnx, or a safetensors chain (--weights, --spec) into OUT.safetensors.
+    Collapse {
+        /// The ONNX model (omit with --weights/--spec).
+        input: Option<PathBuf>,
+        /// Where to write the result.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// A PyTorch state_dict in safetensors (with --spec).
+        #[arg(long, requires = "spec")]
+        weights: Option<PathBuf>,
+        /// The JSON description of the module chain (with --weights).
+        #[arg(long, requires = "weights")]
+        spec: Option<PathBuf>,
+        /// Check the result against the original on random inputs before writing.
+        #[arg(long)]
+        verify: bool,
+        #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+        method: MethodArg,
+        #[arg(long, value_enum, default_value_t = AccArg::F32)]
+        accumulate: AccArg,
+        /// Keep a run unchanged when every collapsed form has more parameters.
+        #[arg(long)]
+        keep_if_larger: bool,
+    },
+    /// List the linear runs of an ONNX model: layers, collapsed form and why, parameters and MACs.
+    Inspect {
+        /// The ONNX model.
+        input: PathBuf,
+    },
+    /// Compare two ONNX models with the library's reference forward pass on random inputs.
+    Verify {
+        original: PathBuf,
+        collapsed: PathBuf,
+        /// Random inputs, uniform in [-1, 1).
+        #[arg(long, default_value_t = 8)]
+        samples: usize,
+        #[arg(long, default_value_t = 1e-4)]
+        rtol: f64,
+        #[arg(long, default_value_t = 1e-5)]
+        atol: f64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodArg {
+    Auto,
+    Dense,
+    Sparse,
+    Im2col,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AccArg {
+    F32,
+    F64,
+}
+
+/// A failed check (exit 1), as opposed to bad input (exit 2).
+#[derive(Debug)]
+struct Mismatch(String);
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for Mismatch {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<Mismatch>().is_some() => {
+            eprintln!("verification failed: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Collapse {
+            input,
+            output,
+            weights,
+            spec,
+            verify,
+            method,
+            accumulate,
+            keep_if_larger,
+        } => {
+            let opts = Options {
+                method: match method {
+                    MethodArg::Auto => Method::Auto,
+                    MethodArg::Dense => Method::Dense,
+                    MethodArg::Sparse => Method::Sparse,
+                    MethodArg::Im2col => Method::Im2col,
+                },
+                accumulate: match accumulate {
+                    AccArg::F32 => Accumulate::Native,
+                    AccArg::F64 => Accumulate::F64,
+                },
+                ..Options::default()
+            };
+            let policy = if keep_if_larger {
+                Policy::KeepIfLarger
+            } else {
+                Policy::Collapse
+            };
+            match (input, weights, spec) {
+                (Some(path), None, None) => collapse_onnx(&path, &output, &opts, policy, verify),
+                (None, Some(w), Some(s)) => collapse_safetensors(&w, &s, &output, &opts, verify),
+                _ => bail!("give either IN.onnx, or --weights W.safetensors --spec chain.json"),
+            }
+        }
+        Cmd::Inspect { input } => {
+            let m = onnx::read_model(&input)?;
+            let (_, reports) = onnx_graph::collapse(&m, &Options::default(), Policy::Collapse)?;
+            print_reports(&reports);
+            Ok(())
+        }
+        Cmd::Verify {
+            original,
+            collapsed,
+            samples,
+            rtol,
+            atol,
+        } => {
+            let a = onnx_graph::import(&onnx::read_model(&original)?)?.model;
+            let b = onnx_graph::import(&onnx::read_model(&collapsed)?)?.model;
+            compare(&a, &b, samples, rtol, atol)
+        }
+    }
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner(); // draws only when stderr is a terminal
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(100));
+    pb
+}
+
+fn collapse_onnx(
+    input: &Path,
+    output: &Path,
+    opts: &Options,
+    policy: Policy,
+    verify: bool,
+) -> Result<()> {
+    let m = onnx::read_model(input)?;
+    let pb = spinner("collapsing");
+    let result = onnx_graph::collapse(&m, opts, policy);
+    pb.finish_and_clear();
+    let (out, reports) = result?;
+    print_reports(&reports);
+    if verify {
+        let a = onnx_graph::import(&m)?.model;
+        let b = onnx_graph::import(&out)?.model;
+        compare(&a, &b, 8, 1e-4, 1e-5)?;
+    }
+    onnx::write_model(output, &out)?;
+    let before = m.graph.as_ref().map_or(0, |g| g.node.len());
+    let after = out.graph.as_ref().map_or(0, |g| g.node.len());
+    println!("wrote {} ({before} nodes -> {after})", output.display());
+    Ok(())
+}
+
+fn collapse_safetensors(
+    weights: &Path,
+    spec_path: &Path,
+    output: &Path,
+    opts: &Options,
+    verify: bool,
+) -> Result<()> {
+    let w = safetensors::Weights::read(weights)?;
+    let text =
+        std::fs::read_to_string(spec_path).with_context(|| format!("{}", spec_path.display()))?;
+    let (chain, input) = spec::load(&text, &w)?;
+    let fc = collapse_with(&chain, input, opts)?;
+    if verify {
+        let v = linear_collapse::verify::verify(&fc, &chain, input, &Default::default())?;
+        println!("{v}");
+        let tol = 1e-5 + 1e-4 * v.outputs_vs_forward.ref_max;
+        if v.outputs_vs_forward.max_abs > tol {
+            return Err(Mismatch(format!(
+                "outputs differ by {:.3e} (tolerance {tol:.3e})",
+                v.outputs_vs_forward.max_abs
+            ))
+            .into());
+        }
+    }
+    let bias = fc.bias_or_zeros();
+    safetensors::write_f32(
+        output,
+        &[
+            ("weight", fc.weight().clone().into_dyn()),
+            ("bias", bias.clone().into_dyn()),
+        ],
+    )?;
+    let stem = output.with_extension("");
+    npy::write(format!("{}.weight.npy", stem.display()), fc.weight())?;
+    npy::write(format!("{}.bias.npy", stem.display()), &bias)?;
+    println!(
+        "wrote {} (nn.Linear({}, {}): weight, bias) and {}.weight.npy, {}.bias.npy",
+        output.display(),
+        fc.in_features(),
+        fc.out_features(),
+        stem.display(),
+        stem.display()
+    );
+    Ok(())
+}
+
+fn print_reports(reports: &[RunReport]) {
+    if reports.is_empty() {
+        println!("no linear run of two or more layers");
+    }
+    for (i, r) in reports.iter().enumerate() {
+        println!("run {i}: {}", r.nodes.join(" -> "));
+        println!("  {} -> {}: {} ({})", r.shapes.0, r.shapes.1, r.form, r.why);
+        println!(
+            "  parameters {} -> {}, multiply-adds {} -> {}, max error {:.2e}",
+            r.params.0, r.params.1, r.macs.0, r.macs.1, r.max_error
+        );
+    }
+}
+
+/// Both models on the same random inputs through the reference forward pass.
+fn compare(a: &Model<f32>, b: &Model<f32>, samples: usize, rtol: f64, atol: f64) -> Result<()> {
+    let n = a.input_shape().numel();
+    if b.input_shape().numel() != n {
+        bail!(
+            "the models take {} and {} inputs per sample",
+            a.input_shape(),
+            b.input_shape()
+        );
+    }
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let (mut max_abs, mut max_rel, mut ok) = (0.0f64, 0.0f64, true);
+    for _ in 0..samples {
+        let x: Vec<f64> = (0..n).map(|_| next()).collect();
+        let (ya, yb) = (forward_reference(a, &x)?, forward_reference(b, &x)?);
+        if ya.len() != yb.len() {
+            bail!(
+                "the models give {} and {} outputs per sample",
+                ya.len(),
+                yb.len()
+            );
+        }
+        for (p, q) in ya.iter().zip(&yb) {
+            let d = (p - q).abs();
+            max_abs = max_abs.max(d);
+            max_rel = max_rel.max(d / p.abs().max(f64::MIN_POSITIVE));
+            ok &= d <= atol + rtol * p.abs();
+        }
+    }
+    println!(
+        "verify: {samples} random inputs, max abs error {max_abs:.3e}, max rel error {max_rel:.3e}"
+    );
+    if !ok {
+        return Err(Mismatch(format!("beyond |d| <= {atol:e} + {rtol:e} |ref|")).into());
+    }
+    Ok(())
+}

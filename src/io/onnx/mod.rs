@@ -1,0 +1,233 @@
+//! ONNX model files: decode, validate, encode and write `ModelProto`s, and read their tensors and
+//! attributes.
+//!
+//! The message types in [`proto`] are generated from ONNX's `onnx.proto3` with prost and checked in, so
+//! building the crate needs no `protoc`. A file is untrusted input: [`decode_model`] and [`read_model`]
+//! validate what later stages rely on (see [`decode_model`]) and every failure is an [`Error::Format`]
+//! naming the file and the node or tensor at fault, never a panic.
+//!
+//! ```
+//! use linear_collapse::io::onnx;
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx");
+//! let model = onnx::read_model(path)?;
+//! let graph = model.graph.as_ref().expect("validated: a model has a graph");
+//! assert_eq!(graph.node[0].op_type, "Gemm");
+//! assert_eq!(onnx::attr_int(&graph.node[0], "transB")?, Some(1));
+//! let weight = onnx::tensor_f32(&graph.initializer[0])?;
+//! assert_eq!(weight.shape(), &[32, 64]);
+//! # Ok::<(), linear_collapse::Error>(())
+//! ```
+
+mod attr;
+#[allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    rustdoc::broken_intra_doc_links,
+    rustdoc::invalid_html_tags,
+    rustdoc::bare_urls
+)]
+pub mod proto;
+mod tensor;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use prost::Message;
+
+use crate::{Error, Result};
+
+pub use attr::{attr_float, attr_int, attr_ints, attr_string, attr_tensor};
+pub use proto::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
+pub use tensor::{tensor_f32, tensor_from_f32, tensor_i64};
+
+/// The largest model file accepted, in bytes: 2 GiB, protobuf's own limit for one message.
+pub const MAX_MODEL_BYTES: u64 = 2 << 30;
+
+/// The largest tensor accepted, in bytes: 2 GiB. A tensor whose dims declare more is refused before
+/// anything is allocated for it.
+pub const MAX_TENSOR_BYTES: u64 = 2 << 30;
+
+/// Reads, decodes and validates an ONNX model file.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read; [`Error::Format`] naming the file when it is larger than
+/// [`MAX_MODEL_BYTES`], is not a protobuf `ModelProto`, or fails validation (see [`decode_model`]).
+///
+/// ```
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/conv_bn_fc/model.onnx");
+/// let model = linear_collapse::io::onnx::read_model(path)?;
+/// assert_eq!(model.graph.unwrap().node.len(), 4);
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
+    let path = path.as_ref();
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io_err)?.len();
+    check_model_size(len, &path.display().to_string())?;
+    let bytes = std::fs::read(path).map_err(io_err)?;
+    decode_model(&bytes, &path.display().to_string())
+}
+
+/// Decodes and validates a model held in memory; `source_name` names it in errors.
+///
+/// Validation checks what later stages rely on:
+/// - the model has a graph and imports the default (`ai.onnx`) operator set;
+/// - every node has an op type, and each of its inputs is empty (an omitted optional input) or names a
+///   graph input, an initializer or an output of an earlier node (nodes are in topological order);
+/// - no value is defined twice, and every graph output names a defined value;
+/// - initializers and tensor attributes have non-negative dims, are not over [`MAX_TENSOR_BYTES`], keep
+///   their data inside the file, and for FLOAT, DOUBLE, INT32 and INT64 hold exactly as many values as
+///   their dims declare;
+/// - no node repeats an attribute, and shapes of graph inputs, outputs and value infos have no negative
+///   dims.
+///
+/// Subgraphs (attributes of `If`, `Loop`, `Scan`) are not validated.
+///
+/// # Errors
+/// [`Error::Format`] naming `source_name` and the node, tensor or value at fault.
+///
+/// ```
+/// use linear_collapse::io::onnx;
+///
+/// let err = onnx::decode_model(b"\x08\x08", "tiny.onnx").unwrap_err(); // ir_version 8, nothing else
+/// assert_eq!(err.to_string(), "tiny.onnx: the model has no graph");
+/// assert!(onnx::decode_model(b"\xff\xff", "junk").is_err());
+/// ```
+pub fn decode_model(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
+    check_model_size(bytes.len() as u64, source_name)?;
+    let model = ModelProto::decode(bytes).map_err(|e| Error::Format {
+        context: source_name.to_string(),
+        source: Box::new(e),
+    })?;
+    validate::model(&model, source_name)?;
+    Ok(model)
+}
+
+fn check_model_size(len: u64, source_name: &str) -> Result<()> {
+    if len > MAX_MODEL_BYTES {
+        return Err(Error::format(
+            source_name,
+            format!("the file has {len} bytes, over protobuf's limit of {MAX_MODEL_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Encodes a model as protobuf bytes (what an `.onnx` file holds).
+///
+/// ```
+/// use linear_collapse::io::onnx;
+///
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx");
+/// let model = onnx::read_model(path)?;
+/// assert_eq!(onnx::decode_model(&onnx::encode_model(&model), "copy")?, model);
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn encode_model(model: &ModelProto) -> Vec<u8> {
+    model.encode_to_vec()
+}
+
+/// Encodes a model and writes it to `path`, atomically: the bytes go to a temporary file in the same
+/// directory, which is then renamed over `path`, so a failure leaves `path` as it was.
+///
+/// The model is written as it is, without validation.
+///
+/// # Errors
+/// [`Error::Io`] naming `path` when the temporary file cannot be created, written or renamed.
+///
+/// ```
+/// use linear_collapse::io::onnx;
+///
+/// let model = onnx::read_model(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx"))?;
+/// let out = std::env::temp_dir().join(format!("doc-write-model-{}.onnx", std::process::id()));
+/// onnx::write_model(&out, &model)?;
+/// assert_eq!(onnx::read_model(&out)?, model);
+/// # std::fs::remove_file(&out).unwrap();
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn write_model(path: impl AsRef<Path>, model: &ModelProto) -> Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let path = path.as_ref();
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file_name = path.file_name().ok_or_else(|| {
+        io_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file path",
+        ))
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(
+        ".{}.{}-{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = write_new(&tmp, &encode_model(model)).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(io_err)
+}
+
+/// Creates `path` (which must not exist), writes `bytes` and flushes them to disk.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// One dimension of a value's shape, as a model declares it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Dim {
+    /// A fixed size (`dim_value`).
+    Fixed(i64),
+    /// A named size (`dim_param`), e.g. the batch size `"N"`.
+    Symbolic(String),
+    /// Neither: the size is not known (also used for a negative `dim_value`).
+    Unknown,
+}
+
+/// The shape of a tensor value (a graph input or output, or a value info), one [`Dim`] per axis.
+///
+/// `None` when the value is not a tensor or its rank is not known.
+///
+/// ```
+/// use linear_collapse::io::onnx::{self, Dim};
+///
+/// let model = onnx::read_model(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx"))?;
+/// let input = &model.graph.as_ref().unwrap().input[0];
+/// assert_eq!(onnx::value_info_dims(input), Some(vec![Dim::Symbolic("N".into()), Dim::Fixed(64)]));
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn value_info_dims(value: &ValueInfoProto) -> Option<Vec<Dim>> {
+    use proto::tensor_shape_proto::dimension::Value;
+    use proto::type_proto::Value as Type;
+
+    let Some(Type::TensorType(tensor)) = value.r#type.as_ref()?.value.as_ref() else {
+        return None;
+    };
+    let dims = tensor.shape.as_ref()?.dim.iter().map(|d| match &d.value {
+        Some(Value::DimValue(v)) if *v >= 0 => Dim::Fixed(*v),
+        Some(Value::DimParam(p)) if !p.is_empty() => Dim::Symbolic(p.clone()),
+        _ => Dim::Unknown,
+    });
+    Some(dims.collect())
+}

@@ -1,0 +1,229 @@
+//! `TensorProto` ↔ arrays, and the checks that a tensor's data matches its dims.
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::proto::tensor_proto::{DataLocation, DataType};
+use super::proto::TensorProto;
+use super::MAX_TENSOR_BYTES;
+use crate::{Error, Result};
+
+/// The tensor as an `f32` array: FLOAT from `float_data` or little-endian `raw_data`, DOUBLE (from
+/// `double_data` or `raw_data`) rounded to `f32`.
+///
+/// # Errors
+/// [`Error::Format`] naming the tensor when it is of another type, its dims are negative or declare more
+/// than [`MAX_TENSOR_BYTES`](super::MAX_TENSOR_BYTES), or its data does not hold exactly as many values
+/// as its dims declare.
+///
+/// ```
+/// use linear_collapse::io::onnx;
+/// use ndarray::{arr2, ArrayD};
+///
+/// let a: ArrayD<f32> = arr2(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).into_dyn();
+/// let t = onnx::tensor_from_f32("w", &a);
+/// assert_eq!(onnx::tensor_f32(&t)?, a);
+///
+/// let mut short = t.clone();
+/// short.raw_data.truncate(20);
+/// let err = onnx::tensor_f32(&short).unwrap_err().to_string();
+/// assert_eq!(err, "tensor 'w': dims [2, 3] declare 6 values but raw_data holds 20 bytes (5 FLOAT values)");
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn tensor_f32(t: &TensorProto) -> Result<ArrayD<f32>> {
+    let fail = |m: String| Error::format(format!("tensor '{}'", t.name), m);
+    let dtype = DataType::try_from(t.data_type);
+    if !matches!(dtype, Ok(DataType::Float | DataType::Double)) {
+        return Err(fail(unexpected_type(t, "FLOAT or DOUBLE")));
+    }
+    let shape = checked_shape(t).map_err(fail)?;
+    let values: Vec<f32> = match (dtype, t.raw_data.is_empty()) {
+        (Ok(DataType::Float), true) => t.float_data.clone(),
+        (Ok(DataType::Float), false) => {
+            le_words::<4>(&t.raw_data).map(f32::from_le_bytes).collect()
+        }
+        (_, true) => t.double_data.iter().map(|&v| v as f32).collect(),
+        (_, false) => le_words::<8>(&t.raw_data)
+            .map(|w| f64::from_le_bytes(w) as f32)
+            .collect(),
+    };
+    ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| fail(e.to_string()))
+}
+
+/// The values of an INT64 tensor (from `int64_data` or little-endian `raw_data`), flattened in row-major
+/// order: the `shape` input of `Reshape`, the `pads` of `Pad`.
+///
+/// # Errors
+/// [`Error::Format`] naming the tensor when it is not INT64 or its data does not match its dims.
+///
+/// ```
+/// use linear_collapse::io::onnx::{self, TensorProto};
+///
+/// let pads = TensorProto { name: "pads".into(), dims: vec![2], data_type: 7, int64_data: vec![1, 2], ..Default::default() };
+/// assert_eq!(onnx::tensor_i64(&pads)?, vec![1, 2]);
+/// let floats = TensorProto { data_type: 1, ..pads };
+/// assert!(onnx::tensor_i64(&floats).unwrap_err().to_string().contains("expected INT64"));
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn tensor_i64(t: &TensorProto) -> Result<Vec<i64>> {
+    let fail = |m: String| Error::format(format!("tensor '{}'", t.name), m);
+    if t.data_type != DataType::Int64 as i32 {
+        return Err(fail(unexpected_type(t, "INT64")));
+    }
+    checked_shape(t).map_err(fail)?;
+    if t.raw_data.is_empty() {
+        Ok(t.int64_data.clone())
+    } else {
+        Ok(le_words::<8>(&t.raw_data).map(i64::from_le_bytes).collect())
+    }
+}
+
+fn unexpected_type(t: &TensorProto, expected: &str) -> String {
+    format!(
+        "data type {} is not supported here (expected {expected})",
+        type_name(t.data_type)
+    )
+}
+
+/// A FLOAT tensor named `name` holding `a`, its data in `raw_data` (little-endian, row-major).
+///
+/// ```
+/// use linear_collapse::io::onnx;
+/// use ndarray::{Array, ArrayD};
+///
+/// let a: ArrayD<f32> = Array::from_shape_fn((2, 1, 3), |(i, _, k)| (i * 3 + k) as f32).into_dyn();
+/// let t = onnx::tensor_from_f32("conv.weight", &a);
+/// assert_eq!((t.name.as_str(), t.dims.as_slice(), t.raw_data.len()), ("conv.weight", &[2i64, 1, 3][..], 24));
+/// ```
+pub fn tensor_from_f32(name: &str, a: &ArrayD<f32>) -> TensorProto {
+    TensorProto {
+        name: name.to_string(),
+        dims: a.shape().iter().map(|&d| d as i64).collect(),
+        data_type: DataType::Float as i32,
+        raw_data: a.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ..Default::default()
+    }
+}
+
+/// Checks `t`'s dims and data (see [`check_tensor`]) and returns its shape.
+fn checked_shape(t: &TensorProto) -> std::result::Result<Vec<usize>, String> {
+    check_tensor(t)?;
+    // check_tensor bounds the product of the non-zero dims, so each fits in usize.
+    Ok(t.dims.iter().map(|&d| d as usize).collect())
+}
+
+/// Checks that `t`'s dims are non-negative and declare at most [`MAX_TENSOR_BYTES`], that its data is
+/// in the file, and, for the types whose values this module reads (FLOAT, DOUBLE, INT32, INT64), that
+/// it holds exactly as many values as its dims declare. Allocates nothing.
+pub(super) fn check_tensor(t: &TensorProto) -> std::result::Result<(), String> {
+    if t.data_location == DataLocation::External as i32 {
+        return Err("its data is in an external file, which is not supported \
+                    (save the model with save_as_external_data=False)"
+            .into());
+    }
+    if t.segment.is_some() {
+        return Err("it is split into segments, which is not supported".into());
+    }
+    let elem = element_bytes(t.data_type)
+        .ok_or_else(|| format!("unknown data type {}", type_name(t.data_type)))?;
+    let count = element_count(&t.dims, elem)?;
+    let Some((held, field)) = stored_values(t)? else {
+        return Ok(());
+    };
+    if held != count {
+        let detail = if field == "raw_data" {
+            format!(
+                "{} bytes ({held} {} values)",
+                t.raw_data.len(),
+                type_name(t.data_type)
+            )
+        } else {
+            format!("{held} values")
+        };
+        return Err(format!(
+            "dims {:?} declare {count} values but {field} holds {detail}",
+            t.dims
+        ));
+    }
+    Ok(())
+}
+
+/// The number of elements `dims` declare, refusing negative dims and, before anything is allocated,
+/// tensors over [`MAX_TENSOR_BYTES`]. As in ndarray, the product of the non-zero dims is bounded even
+/// when a zero dim makes the tensor empty.
+fn element_count(dims: &[i64], elem_bytes: u64) -> std::result::Result<u64, String> {
+    let limit = MAX_TENSOR_BYTES / elem_bytes;
+    let mut nonzero: u64 = 1;
+    for (axis, &d) in dims.iter().enumerate() {
+        if d < 0 {
+            return Err(format!("dim {axis} of {dims:?} is negative"));
+        }
+        if d > 0 {
+            nonzero = nonzero
+                .checked_mul(d as u64)
+                .filter(|&n| n <= limit)
+                .ok_or_else(|| {
+                    format!("dims {dims:?} declare more than {MAX_TENSOR_BYTES} bytes, the limit")
+                })?;
+        }
+    }
+    Ok(if dims.contains(&0) { 0 } else { nonzero })
+}
+
+/// How many values `t` holds and in which field, for the types whose length is checked; `None` for the
+/// others.
+fn stored_values(t: &TensorProto) -> std::result::Result<Option<(u64, &'static str)>, String> {
+    let (typed, field) = match DataType::try_from(t.data_type) {
+        Ok(DataType::Float) => (t.float_data.len(), "float_data"),
+        Ok(DataType::Double) => (t.double_data.len(), "double_data"),
+        Ok(DataType::Int32) => (t.int32_data.len(), "int32_data"),
+        Ok(DataType::Int64) => (t.int64_data.len(), "int64_data"),
+        _ => return Ok(None),
+    };
+    if t.raw_data.is_empty() {
+        return Ok(Some((typed as u64, field)));
+    }
+    if typed != 0 {
+        return Err(format!("both raw_data and {field} hold data"));
+    }
+    let elem = element_bytes(t.data_type).unwrap_or(1) as usize;
+    if t.raw_data.len() % elem != 0 {
+        return Err(format!(
+            "raw_data holds {} bytes, not a whole number of {elem}-byte {} values",
+            t.raw_data.len(),
+            type_name(t.data_type)
+        ));
+    }
+    Ok(Some(((t.raw_data.len() / elem) as u64, "raw_data")))
+}
+
+/// Bytes per element in `raw_data` (1 for strings and sub-byte types, whose size is only bounded); `None`
+/// for UNDEFINED and unknown types.
+fn element_bytes(data_type: i32) -> Option<u64> {
+    use DataType as D;
+    Some(match D::try_from(data_type).ok()? {
+        D::Undefined => return None,
+        D::Complex128 => 16,
+        D::Double | D::Int64 | D::Uint64 | D::Complex64 => 8,
+        D::Float | D::Int32 | D::Uint32 => 4,
+        D::Int16 | D::Uint16 | D::Float16 | D::Bfloat16 => 2,
+        _ => 1,
+    })
+}
+
+/// The ONNX name of a data type (`FLOAT`), or its number when unknown.
+pub(super) fn type_name(data_type: i32) -> String {
+    match DataType::try_from(data_type) {
+        Ok(t) => t.as_str_name().to_string(),
+        Err(_) => format!("#{data_type}"),
+    }
+}
+
+/// `bytes` as little-endian words of `N` bytes (a trailing partial word, already refused by
+/// [`check_tensor`], is ignored).
+fn le_words<const N: usize>(bytes: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
+    bytes.chunks_exact(N).map(|c| {
+        let mut w = [0; N];
+        w.copy_from_slice(c);
+        w
+    })
+}

@@ -1,0 +1,128 @@
+//! The checks [`decode_model`](super::decode_model) runs on a decoded model (listed there).
+
+use std::collections::HashSet;
+
+use super::proto::{GraphProto, ModelProto, NodeProto, ValueInfoProto};
+use super::tensor::check_tensor;
+use crate::{Error, Result};
+
+/// Validates `model`; `source` (the file name) starts every error's context.
+pub(super) fn model(model: &ModelProto, source: &str) -> Result<()> {
+    let Some(graph) = &model.graph else {
+        return Err(Error::format(source, "the model has no graph"));
+    };
+    let default_domain = |d: &str| d.is_empty() || d == "ai.onnx";
+    if !model.opset_import.iter().any(|o| default_domain(&o.domain)) {
+        return Err(Error::format(
+            source,
+            "the model imports no version of the default (ai.onnx) operator set",
+        ));
+    }
+    self::graph(graph, source)
+}
+
+fn graph(g: &GraphProto, source: &str) -> Result<()> {
+    let mut defined: HashSet<&str> = HashSet::new();
+    for (i, t) in g.initializer.iter().enumerate() {
+        let ctx = || format!("{source}: initializer #{i} '{}'", t.name);
+        if t.name.is_empty() {
+            return Err(Error::format(ctx(), "has no name"));
+        }
+        check_tensor(t).map_err(|m| Error::format(ctx(), m))?;
+        defined.insert(&t.name);
+    }
+    defined.extend(
+        g.sparse_initializer
+            .iter()
+            .filter_map(|s| Some(s.values.as_ref()?.name.as_str())),
+    );
+    for v in &g.input {
+        value_info(v, "input", source)?;
+        defined.insert(&v.name);
+    }
+    for (i, n) in g.node.iter().enumerate() {
+        node(n, i, &mut defined, source)?;
+    }
+    for v in &g.output {
+        value_info(v, "output", source)?;
+        if !defined.contains(v.name.as_str()) {
+            return Err(Error::format(
+                format!("{source}: graph output '{}'", v.name),
+                "is not a graph input, an initializer or the output of a node",
+            ));
+        }
+    }
+    g.value_info
+        .iter()
+        .try_for_each(|v| value_info(v, "value info", source))
+}
+
+/// Checks node `i`'s inputs against the values `defined` so far, then adds its outputs.
+fn node<'a>(
+    n: &'a NodeProto,
+    i: usize,
+    defined: &mut HashSet<&'a str>,
+    source: &str,
+) -> Result<()> {
+    let ctx = || format!("{source}: node #{i} '{}' ({})", n.name, n.op_type);
+    if n.op_type.is_empty() {
+        return Err(Error::format(ctx(), "has no op type"));
+    }
+    for (k, input) in n.input.iter().enumerate() {
+        if !input.is_empty() && !defined.contains(input.as_str()) {
+            return Err(Error::format(
+                ctx(),
+                format!(
+                    "input #{k} '{input}' is not a graph input, an initializer or the output of \
+                     an earlier node"
+                ),
+            ));
+        }
+    }
+    let mut attributes = HashSet::new();
+    for a in &n.attribute {
+        if !attributes.insert(a.name.as_str()) {
+            return Err(Error::format(
+                ctx(),
+                format!("repeats attribute '{}'", a.name),
+            ));
+        }
+        for t in a.t.iter().chain(&a.tensors) {
+            check_tensor(t).map_err(|m| {
+                Error::format(
+                    format!("{}, attribute '{}', tensor '{}'", ctx(), a.name, t.name),
+                    m,
+                )
+            })?;
+        }
+    }
+    for output in n.output.iter().filter(|o| !o.is_empty()) {
+        if !defined.insert(output) {
+            return Err(Error::format(
+                ctx(),
+                format!("output '{output}' is already defined"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses negative dims in the declared shape of a graph input, output or value info.
+fn value_info(v: &ValueInfoProto, kind: &str, source: &str) -> Result<()> {
+    use super::proto::tensor_shape_proto::dimension::Value;
+    use super::proto::type_proto::Value as Type;
+
+    let Some(Type::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        return Ok(());
+    };
+    let dims = t.shape.iter().flat_map(|s| &s.dim);
+    for (axis, d) in dims.enumerate() {
+        if let Some(Value::DimValue(n @ ..=-1)) = d.value {
+            return Err(Error::format(
+                format!("{source}: graph {kind} '{}'", v.name),
+                format!("dim {axis} is {n}"),
+            ));
+        }
+    }
+    Ok(())
+}
