@@ -28,10 +28,15 @@ onnx-check: deps
 	cargo build --release --bin linear-collapse
 	@out=$$(mktemp -d); pass=0; fail=0; \
 	for dir in tests/data/*/; do \
+		[ -f $$dir/case.json ] || continue; \
 		case=$$(basename $$dir); \
 		if ./target/release/linear-collapse collapse $$dir/model.onnx -o $$out/$$case.onnx --verify >/dev/null && \
 		   python3 scripts/check_onnx.py $$dir/model.onnx $$out/$$case.onnx --require-expected --quiet; \
 		then pass=$$((pass+1)); else echo "FAILED: $$case"; fail=$$((fail+1)); fi; \
 	done; \
+	x=tests/data/extra/conv_erf_conv_fc; \
+	if ./target/release/linear-collapse collapse $$x.onnx -o $$out/erf.onnx >/dev/null && \
+	   python3 scripts/check_extra.py $$out/erf.onnx tests/data/conv_conv_fc/inputs.npy $$x.outputs.npy; \
+	then pass=$$((pass+1)); else echo "FAILED: conv_erf_conv_fc"; fail=$$((fail+1)); fi; \
 	echo "onnxruntime round trip: $$pass passed, $$fail failed"; \
 	test $$fail -eq 0

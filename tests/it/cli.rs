@@ -200,3 +200,25 @@ fn nan_weights_and_mismatched_shapes_exit_2_naming_the_layer() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn an_unknown_op_splits_the_run() {
+    let out = tmp("erf.onnx");
+    let input = data_dir().join("extra/conv_erf_conv_fc.onnx");
+    let o = run(bin().arg("collapse").arg(&input).arg("-o").arg(&out));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let ops: Vec<_> = onnx::read_model(&out)
+        .unwrap()
+        .graph
+        .unwrap()
+        .node
+        .iter()
+        .map(|n| n.op_type.clone())
+        .collect();
+    assert_eq!(ops, ["Conv", "Erf", "Flatten", "Gemm"]);
+}
