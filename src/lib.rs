@@ -31,12 +31,27 @@
 //! [`matrix`] (dense, CSR, parallel GEMM), [`compose`] (the collapse and its planner), [`model`] (graphs
 //! split at nonlinearities, each run collapsed into its smallest exact form), [`reference`](mod@reference)
 //! (direct forward pass and probe), [`verify`] (error reports), [`io`] (safetensors, `.npy`, ONNX, chain
-//! specs), [`baseline`] (fast probing, for benchmarks), [`sizes`] (the benchmark cases).
+//! specs), [`baseline`] (fast probing, for benchmarks), [`sizes`] (the benchmark cases), `draw` (the
+//! chapters' pictures, feature `draw`).
+//!
+//! ## Guide
+//!
+//! Six chapters in the crate's `docs/` directory (paths relative to the repository root) teach the method
+//! from scratch; their code runs as doc-tests:
+//!
+//! 1. [Affine maps compose](docs/01-affine-maps-compose.md)
+//! 2. [The Toeplitz matrix, by hand](docs/02-toeplitz-by-hand.md)
+//! 3. [Probing, and the analytic way](docs/03-probing-and-the-analytic-way.md)
+//! 4. [When two convs are one](docs/04-when-two-convs-are-one.md)
+//! 5. [Accuracy](docs/05-accuracy.md)
+//! 6. [Collapsing a real model](docs/06-collapsing-a-real-model.md)
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 pub mod baseline;
 pub mod compose;
+#[cfg(feature = "draw")]
+pub mod draw;
 mod error;
 mod fold;
 pub mod infer;
@@ -64,3 +79,27 @@ pub use shape::Shape;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/01-affine-maps-compose.md")]
+struct Guide01;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/02-toeplitz-by-hand.md")]
+struct Guide02;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/03-probing-and-the-analytic-way.md")]
+struct Guide03;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/04-when-two-convs-are-one.md")]
+struct Guide04;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/05-accuracy.md")]
+struct Guide05;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/06-collapsing-a-real-model.md")]
+struct Guide06;

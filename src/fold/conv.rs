@@ -51,9 +51,7 @@ fn gcd(a: usize, b: usize) -> usize {
 /// `c2 ∘ c1` as one convolution, or why not.
 pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2d<T>, Why> {
     let (g1, g2) = (c1.geometry(), c2.geometry());
-    let b1_zero = c1
-        .bias()
-        .map_or(true, |b| b.iter().all(|&v| v == T::zero()));
+    let b1_zero = c1.bias().is_none_or(|b| b.iter().all(|&v| v == T::zero()));
     let pads = if g2.padding == [0; 4] {
         g1.padding
     } else if g1.kernel == [1, 1] && b1_zero {

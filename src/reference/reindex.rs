@@ -99,7 +99,7 @@ pub(super) fn upsample(u: &Upsample, shape: Shape, x: &[f64]) -> Step {
         for iy in 0..h {
             // each input row becomes sh output rows, each input pixel sw output pixels
             let row: Vec<f64> = (0..w)
-                .flat_map(|ix| std::iter::repeat(x[(ch * h + iy) * w + ix]).take(sw))
+                .flat_map(|ix| std::iter::repeat_n(x[(ch * h + iy) * w + ix], sw))
                 .collect();
             for _ in 0..sh {
                 y.extend_from_slice(&row);

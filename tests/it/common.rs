@@ -98,7 +98,7 @@ impl Tol {
                     let bound = self.abs + self.rel * r.abs();
                     if !within((c - r).abs(), bound) {
                         let excess = (c - r).abs() / bound;
-                        if worst.as_ref().map_or(true, |w| !within(excess, w.0)) {
+                        if worst.as_ref().is_none_or(|w| !within(excess, w.0)) {
                             worst = Some((excess, format!("{idx:?}"), c, r));
                         }
                     }

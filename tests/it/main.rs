@@ -14,6 +14,7 @@
 mod cli;
 mod common;
 mod determinism;
+mod docs;
 mod errors;
 mod golden;
 mod independence;

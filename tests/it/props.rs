@@ -83,7 +83,7 @@ impl ChainParams {
 }
 
 fn divisors(n: usize) -> Vec<usize> {
-    (1..=n).filter(|d| n % d == 0).collect()
+    (1..=n).filter(|d| n.is_multiple_of(*d)).collect()
 }
 
 /// Hyper-parameters of a conv that fits a `(c, h, w)` input: kernel 1..=5, stride 1..=3, dilation 1..=3

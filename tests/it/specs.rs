@@ -348,7 +348,7 @@ fn input_channels(s: Shape) -> usize {
 }
 
 fn divisors(n: usize) -> Vec<usize> {
-    (1..=n).filter(|d| n % d == 0).collect()
+    (1..=n).filter(|d| n.is_multiple_of(*d)).collect()
 }
 
 fn pad_mode() -> impl Strategy<Value = PadMode<f32>> {

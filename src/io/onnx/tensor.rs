@@ -186,7 +186,7 @@ fn stored_values(t: &TensorProto) -> std::result::Result<Option<(u64, &'static s
         return Err(format!("both raw_data and {field} hold data"));
     }
     let elem = element_bytes(t.data_type).unwrap_or(1) as usize;
-    if t.raw_data.len() % elem != 0 {
+    if !t.raw_data.len().is_multiple_of(elem) {
         return Err(format!(
             "raw_data holds {} bytes, not a whole number of {elem}-byte {} values",
             t.raw_data.len(),
