@@ -1,7 +1,8 @@
 # The two commands of the README, plus what they need.
 #   make seed   - set up (if needed) and run the seed example
-#   make test   - set up (if needed) and run the whole test suite, then the onnxruntime round trip
-.PHONY: deps seed test onnx-check
+#   make test   - set up (if needed) and run the whole test suite, the onnxruntime round trip and the
+#                 Python bindings' tests
+.PHONY: deps seed test onnx-check python-test
 
 # ndarray-linalg's LAPACK comes from the system OpenBLAS (Debian: libopenblas-dev). Installed here when
 # pkg-config cannot find it; on other systems install OpenBLAS with your package manager first.
@@ -19,6 +20,14 @@ seed: deps
 test: deps
 	cargo test --all-features
 	$(MAKE) onnx-check
+	$(MAKE) python-test
+
+# The Python bindings (python/): pip builds and installs them into a fresh venv, then their pytest suite runs
+# from the repository root (exit code 5, no tests collected, counts as a failure).
+python-test: deps
+	@venv=$$(mktemp -d)/venv && python3 -m venv $$venv && \
+	$$venv/bin/pip install -q --disable-pip-version-check ./python pytest numpy safetensors && \
+	$$venv/bin/python -m pytest -q python/tests
 
 # An implementation that is not ours: every golden model collapsed by the CLI, then the original and the
 # collapsed model run in onnxruntime (from pip) and compared with the fixture's outputs and node count.
