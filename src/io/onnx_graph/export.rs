@@ -186,6 +186,26 @@ fn ints(name: &str, v: &[usize]) -> AttributeProto {
     }
 }
 
+/// The node's inputs: `x`, the weight and (if any) the bias, each weight added as an initializer named
+/// `<prefix>.<j>.weight` / `.bias`.
+fn with_params(
+    x: &str,
+    weight: ndarray::ArrayD<f32>,
+    bias: Option<ndarray::ArrayD<f32>>,
+    (prefix, j): (&str, usize),
+    inits: &mut Vec<TensorProto>,
+) -> Vec<String> {
+    let w = format!("{prefix}.{j}.weight");
+    inits.push(tensor_from_f32(&w, &weight));
+    let mut inputs = vec![x.to_string(), w];
+    if let Some(b) = bias {
+        let bn = format!("{prefix}.{j}.bias");
+        inits.push(tensor_from_f32(&bn, &b));
+        inputs.push(bn);
+    }
+    inputs
+}
+
 fn gemm(
     l: &Linear<f32>,
     name: &str,
@@ -195,14 +215,8 @@ fn gemm(
     j: usize,
     inits: &mut Vec<TensorProto>,
 ) -> NodeProto {
-    let w = format!("{prefix}.{j}.weight");
-    inits.push(tensor_from_f32(&w, &l.weight().clone().into_dyn()));
-    let mut inputs = vec![x.to_string(), w];
-    if let Some(b) = l.bias() {
-        let bn = format!("{prefix}.{j}.bias");
-        inits.push(tensor_from_f32(&bn, &b.clone().into_dyn()));
-        inputs.push(bn);
-    }
+    let bias = l.bias().map(|b| b.clone().into_dyn());
+    let inputs = with_params(x, l.weight().clone().into_dyn(), bias, (prefix, j), inits);
     node("Gemm", name, inputs, out, vec![int("transB", 1)])
 }
 
@@ -215,14 +229,8 @@ fn conv(
     j: usize,
     inits: &mut Vec<TensorProto>,
 ) -> NodeProto {
-    let w = format!("{prefix}.{j}.weight");
-    inits.push(tensor_from_f32(&w, &c.weight().clone().into_dyn()));
-    let mut inputs = vec![x.to_string(), w];
-    if let Some(b) = c.bias() {
-        let bn = format!("{prefix}.{j}.bias");
-        inits.push(tensor_from_f32(&bn, &b.clone().into_dyn()));
-        inputs.push(bn);
-    }
+    let bias = c.bias().map(|b| b.clone().into_dyn());
+    let inputs = with_params(x, c.weight().clone().into_dyn(), bias, (prefix, j), inits);
     let g = c.geometry();
     let attrs = vec![
         ints("kernel_shape", &g.kernel),
