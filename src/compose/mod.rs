@@ -145,7 +145,8 @@ fn compose_chain<A: Scalar>(chain: &[Layer<A>], input: Shape, opts: &Options) ->
         None => (Array2::eye(input.numel()), Array1::zeros(input.numel())),
         Some(root) => {
             let v = eval(root, &plan, chain, opts.par)?;
-            (v.m.into_dense()?, v.c)
+            let c = v.bias();
+            (v.m.into_dense()?, c)
         }
     };
     Linear::new(m, Some(c)).map_err(|e| overflow(A::NAME, e))
@@ -191,7 +192,24 @@ impl<A: Scalar> Operand<'_, A> {
 /// The value of a node: its matrix and its bias.
 struct Value<'a, A> {
     m: Operand<'a, A>,
-    c: Array1<A>,
+    /// `None` for a convolution leaf: its repeated bias is built only if a product needs it (the im2col
+    /// kernel sums the bias contribution itself).
+    c: Option<Array1<A>>,
+}
+
+impl<A: Scalar> Value<'_, A> {
+    fn bias(&self) -> Array1<A> {
+        match (&self.c, &self.m) {
+            (Some(c), _) => c.clone(),
+            (None, Operand::Layer(Layer::Conv2d(conv), s)) => {
+                let rows = crate::infer::output_shape(0, &Layer::Conv2d(conv.clone()), *s)
+                    .map(|o| o.numel())
+                    .unwrap_or(0);
+                toeplitz_bias(conv, rows)
+            }
+            (None, _) => unreachable!("only convolution leaves defer their bias"),
+        }
+    }
 }
 
 fn eval<'a, A: Scalar>(
@@ -205,9 +223,9 @@ fn eval<'a, A: Scalar>(
             let factor = &plan.factors[*f];
             let layer = &chain[factor.layer];
             let c = match layer {
-                Layer::Linear(l) => l.bias_or_zeros(),
-                Layer::Conv2d(conv) => toeplitz_bias(conv, factor.rows),
-                other => lower(other, factor.input)?.bias,
+                Layer::Linear(l) => Some(l.bias_or_zeros()),
+                Layer::Conv2d(_) => None,
+                other => Some(lower(other, factor.input)?.bias),
             };
             return Ok(Value {
                 m: Operand::Layer(layer, factor.input),
@@ -223,14 +241,14 @@ fn eval<'a, A: Scalar>(
         let (m, c) = im2col::conv_right_of(l.m.dense()?.view(), conv, *s, par);
         return Ok(Value {
             m: Operand::Dense(m),
-            c: c + &l.c,
+            c: Some(c + &l.bias()),
         });
     }
-    let c = l.m.apply(&r.c, par)? + &l.c;
+    let c = l.m.apply(&r.bias(), par)? + &l.bias();
     let m = product(&l.m, &r.m, step.kernel, step.side, par)?;
     Ok(Value {
         m: Operand::Dense(m),
-        c,
+        c: Some(c),
     })
 }
 
