@@ -2,10 +2,10 @@
 //!
 //! `cargo run --example ch01`
 
-use linear_collapse::io::safetensors::Weights;
-use linear_collapse::layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear};
-use linear_collapse::{collapse, infer, reference, verify::Comparison, Shape};
-use ndarray::{array, Array1, Ix1, Ix2, Ix4};
+use linear_collapse::io::{safetensors::Weights, spec};
+use linear_collapse::layer::Layer;
+use linear_collapse::{collapse, infer, reference, verify::Comparison};
+use ndarray::{array, Array1};
 
 const CASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/seed_conv_fc");
 
@@ -23,25 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let w = Weights::read(format!("{CASE}/weights.safetensors"))?;
-    let conv = Conv2d::new(
-        w.tensor_shaped::<f32>("0.weight", &[50, 5, 5, 5])?
-            .into_dimensionality::<Ix4>()?,
-        Some(
-            w.tensor_shaped::<f32>("0.bias", &[50])?
-                .into_dimensionality::<Ix1>()?,
-        ),
-        Conv2dConfig::default().stride(2),
-    )?;
-    let fc = Linear::new(
-        w.tensor_shaped::<f32>("2.weight", &[100, 1250])?
-            .into_dimensionality::<Ix2>()?,
-        Some(
-            w.tensor_shaped::<f32>("2.bias", &[100])?
-                .into_dimensionality::<Ix1>()?,
-        ),
-    )?;
-    let chain: Vec<Layer<f32>> = vec![conv.into(), Flatten.into(), fc.into()];
-    let input = Shape::chw(5, 13, 13);
+    let (chain, input) = spec::load(&std::fs::read_to_string(format!("{CASE}/chain.json"))?, &w)?;
     let shapes = infer::shapes(&chain, input)?;
     for (i, layer) in chain.iter().enumerate() {
         println!(

@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use linear_collapse::io::{npy, safetensors::Weights};
-use linear_collapse::layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear};
+use linear_collapse::io::{npy, safetensors::Weights, spec};
+use linear_collapse::layer::Layer;
 use linear_collapse::verify::{allclose, Comparison};
-use linear_collapse::{collapse_with, infer, reference, Accumulate, Options, Shape};
-use ndarray::{Array1, Array2, Ix1, Ix2, Ix4};
+use linear_collapse::{collapse_with, infer, reference, Accumulate, Options};
+use ndarray::{Array1, Array2};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 const CASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/seed_conv_fc");
@@ -18,26 +18,9 @@ const CASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/seed_conv_fc
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let save = parse_args()?;
     let case = Path::new(CASE);
+    // The chain in PyTorch's vocabulary (tests/data/seed_conv_fc/chain.json), weights from its state_dict.
     let w = Weights::read(case.join("weights.safetensors"))?;
-    let conv = Conv2d::new(
-        w.tensor_shaped::<f32>("0.weight", &[50, 5, 5, 5])?
-            .into_dimensionality::<Ix4>()?,
-        Some(
-            w.tensor_shaped::<f32>("0.bias", &[50])?
-                .into_dimensionality::<Ix1>()?,
-        ),
-        Conv2dConfig::default().stride(2),
-    )?;
-    let fc = Linear::new(
-        w.tensor_shaped::<f32>("2.weight", &[100, 1250])?
-            .into_dimensionality::<Ix2>()?,
-        Some(
-            w.tensor_shaped::<f32>("2.bias", &[100])?
-                .into_dimensionality::<Ix1>()?,
-        ),
-    )?;
-    let chain: Vec<Layer<f32>> = vec![conv.into(), Flatten.into(), fc.into()];
-    let input = Shape::chw(5, 13, 13);
+    let (chain, input) = spec::load(&std::fs::read_to_string(case.join("chain.json"))?, &w)?;
 
     println!("chain (input {input}):");
     let shapes = infer::shapes(&chain, input)?;
@@ -78,6 +61,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "time: {:.3} ms (f32), {:.3} ms (f64 accumulation)",
         ms(t_native),
         ms(t_wide)
+    );
+    let spectrum = linear_collapse::verify::spectrum(collapsed.weight())?;
+    println!(
+        "rank {} of {} (singular values {:.3e} .. {:.3e}, LAPACK SVD)",
+        spectrum.rank,
+        collapsed.out_features(),
+        spectrum.sigma_max,
+        spectrum.sigma_min
     );
 
     let w64: Array2<f64> = npy::read(case.join("full.W_f64.npy"))?;

@@ -273,45 +273,55 @@ fn conv_one<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, x: &[T], y: &mut [T]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::layer::Conv2dConfig;
     use crate::lower::toeplitz;
     use ndarray::{Array1, Array4};
 
-    #[test]
-    fn conv_batch_matches_toeplitz() {
-        for (cfg, shape) in [
-            (
-                Conv2dConfig {
-                    stride: [2, 1],
-                    dilation: [1, 2],
-                    padding: [1, 0, 2, 3],
-                    groups: 2,
-                },
-                Shape::chw(4, 7, 9),
-            ),
-            (Conv2dConfig::default().padding(1), Shape::chw(4, 5, 5)),
-            (
-                Conv2dConfig {
-                    stride: [3, 3],
-                    padding: [3, 3, 3, 3],
-                    ..Default::default()
-                },
-                Shape::chw(4, 4, 4),
-            ),
-        ] {
+    /// Integer-valued convolutions (exact in f64 whatever the summation order) on the geometries the conv
+    /// kernels special-case: groups, dilation, asymmetric padding, strides above one on either axis, images
+    /// smaller than one tile (batched reverse mode) and larger (tiled, phase-major fold).
+    pub(crate) fn cases() -> Vec<(Conv2d<f64>, Shape)> {
+        let cfg = |stride, dilation, padding, groups| Conv2dConfig {
+            stride,
+            dilation,
+            padding,
+            groups,
+        };
+        [
+            (cfg([2, 1], [1, 2], [1, 0, 2, 3], 2), Shape::chw(4, 7, 9)),
+            (cfg([1, 1], [1, 1], [1; 4], 1), Shape::chw(4, 5, 5)),
+            (cfg([1, 1], [1, 1], [1; 4], 1), Shape::chw(4, 40, 30)),
+            (cfg([2, 3], [1, 1], [1, 2, 0, 1], 2), Shape::chw(4, 50, 70)),
+            (cfg([3, 2], [1, 1], [3; 4], 1), Shape::chw(4, 4, 4)),
+            (cfg([3, 3], [1, 1], [3; 4], 1), Shape::chw(4, 4, 4)),
+        ]
+        .into_iter()
+        .map(|(cfg, shape)| {
             let w = Array4::from_shape_fn((6, 4 / cfg.groups, 3, 2), |(a, b, c, d)| {
                 (a * 7 + b * 3 + c * 5 + d) as f64 % 5.0 - 2.0
             });
-            let conv = Conv2d::new(w, Some(Array1::from_elem(6, 0.5)), cfg).unwrap();
+            (
+                Conv2d::new(w, Some(Array1::from_elem(6, 0.5)), cfg).unwrap(),
+                shape,
+            )
+        })
+        .collect()
+    }
+
+    /// Three integer-valued rows of `n` columns.
+    pub(crate) fn rows(n: usize) -> Array2<f64> {
+        Array2::from_shape_fn((3, n), |(r, c)| ((r * 31 + c * 17) % 11) as f64 - 5.0)
+    }
+
+    #[test]
+    fn conv_batch_matches_toeplitz() {
+        for (conv, shape) in cases() {
             let t = toeplitz(&conv, shape).unwrap();
-            let x = Array2::from_shape_fn((3, shape.numel()), |(r, c)| {
-                ((r * 31 + c * 17) % 11) as f64 - 5.0
-            });
+            let x = rows(shape.numel());
             let y = conv_batch(&conv, shape, x.view(), true, Par::Rayon);
-            let want = x.dot(&t.dense().t()) + &t.bias;
-            assert_eq!(y, want, "{cfg:?}");
+            assert_eq!(y, x.dot(&t.dense().t()) + &t.bias, "{:?}", conv.config());
         }
     }
 }

@@ -231,52 +231,17 @@ fn sum_lanes<T: Scalar>(xs: &[T]) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::Conv2dConfig;
+    use crate::compose::forward::tests::{cases, rows};
     use crate::lower::toeplitz;
-    use ndarray::Array4;
 
     #[test]
     fn fold_matches_dense_toeplitz() {
-        for (cfg, shape) in [
-            (
-                Conv2dConfig {
-                    stride: [2, 1],
-                    dilation: [1, 2],
-                    padding: [1, 0, 2, 3],
-                    groups: 2,
-                },
-                Shape::chw(4, 7, 9),
-            ),
-            (Conv2dConfig::default().padding(1), Shape::chw(4, 40, 30)),
-            (
-                Conv2dConfig {
-                    stride: [2, 3],
-                    padding: [1, 2, 0, 1],
-                    groups: 2,
-                    ..Default::default()
-                },
-                Shape::chw(4, 50, 70),
-            ),
-            (
-                Conv2dConfig {
-                    stride: [3, 2],
-                    padding: [3, 3, 3, 3],
-                    ..Default::default()
-                },
-                Shape::chw(4, 4, 4),
-            ),
-        ] {
-            let w = Array4::from_shape_fn((6, 4 / cfg.groups, 3, 2), |(a, b, c, d)| {
-                (a * 7 + b * 3 + c * 5 + d) as f64 % 5.0 - 2.0
-            });
-            let conv = Conv2d::new(w, Some(Array1::from_elem(6, 0.5)), cfg).unwrap();
+        for (conv, shape) in cases() {
             let t = toeplitz(&conv, shape).unwrap();
-            let m = Array2::from_shape_fn((3, t.matrix.nrows()), |(r, c)| {
-                ((r * 31 + c * 17) % 11) as f64 - 5.0
-            });
+            let m = rows(t.matrix.nrows());
             let (prod, bias) = conv_right_of(m.view(), &conv, shape, Par::Rayon);
-            assert_eq!(prod, m.dot(&t.dense()), "{cfg:?}");
-            assert_eq!(bias, m.dot(&t.bias), "{cfg:?}");
+            assert_eq!(prod, m.dot(&t.dense()), "{:?}", conv.config());
+            assert_eq!(bias, m.dot(&t.bias), "{:?}", conv.config());
         }
     }
 }

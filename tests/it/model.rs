@@ -452,8 +452,9 @@ proptest::proptest! {
         let cfg1 = Conv2dConfig { stride: [s1, s1], dilation: [d1, d1], padding: [p1, p1 + 1, p1, 0], groups: g };
         let cfg2 = Conv2dConfig { stride: [s2, s2], dilation: [d2, d2], padding: [0; 4], groups: g };
         let m = Model::sequential(Shape::chw(2, 14, 13), vec![conv(&mut rng, 2, 4, k1, cfg1, true), conv(&mut rng, 4, 2, k2, cfg2, true)]);
-        let Ok(m) = m else { return Ok(()) };
-        if m.shapes().is_err() { return Ok(()); }
+        let m = m.unwrap();
+        // Every geometry drawn fits the 14x13 input; a rejection would count against proptest's limit.
+        proptest::prop_assume!(m.shapes().is_ok());
         let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
         proptest::prop_assert_eq!(&reports[0].form, &Form::Conv2d, "{}", reports[0]);
         assert_same_function(&m, &small);
