@@ -206,6 +206,23 @@ impl<T: Scalar> Model<T> {
             .sum()
     }
 
+    /// Replaces the op of node `k` by one with the same input and output shapes (a bias folded into a
+    /// Linear, say); the caller guarantees the shapes.
+    pub(crate) fn replace_op(&mut self, k: usize, op: Op<T>) {
+        self.nodes[k].op = op;
+    }
+
+    /// The output shape of node `k`, given the shapes of the nodes before it.
+    pub(crate) fn node_shape(&self, k: usize, before: &[Shape]) -> Result<Shape> {
+        let node = &self.nodes[k];
+        let ins: Vec<Shape> = node
+            .inputs
+            .iter()
+            .map(|s| self.shape_of(*s, before))
+            .collect();
+        node_shape(k, node, &ins)
+    }
+
     /// The output shape of every node.
     ///
     /// # Errors

@@ -59,6 +59,7 @@ pub fn import(m: &ModelProto) -> Result<Imported> {
     let shape = sample_shape(input)?;
     let mut b = Builder {
         model: Model::new(shape),
+        shapes: vec![],
         onnx_nodes: vec![],
         values: vec![],
         names: HashMap::from([(input.name.clone(), Src::Input)]),
@@ -143,6 +144,8 @@ fn count_consumers(g: &crate::io::onnx::GraphProto) -> HashMap<String, usize> {
 
 struct Builder<'a> {
     model: Model<f32>,
+    /// Output shape of each model node so far.
+    shapes: Vec<Shape>,
     onnx_nodes: Vec<Vec<usize>>,
     values: Vec<String>,
     names: HashMap<String, Src>,
@@ -168,6 +171,9 @@ impl Builder<'_> {
     ) -> Result<Src> {
         let name = value.clone();
         let s = self.model.push(name, op, srcs)?;
+        // Each node's shape once, as it is added (the model's shapes() would redo all of them).
+        let k = self.shapes.len();
+        self.shapes.push(self.model.node_shape(k, &self.shapes)?);
         self.onnx_nodes.push(onnx);
         self.names.insert(value.clone(), s);
         self.values.push(value);
@@ -181,7 +187,7 @@ impl Builder<'_> {
     fn shape_of(&self, s: Src) -> Result<Shape> {
         Ok(match s {
             Src::Input => self.model.input_shape(),
-            Src::Node(i) => self.model.shapes()?[i],
+            Src::Node(i) => self.shapes[i],
         })
     }
 
@@ -236,13 +242,7 @@ impl Builder<'_> {
 
     /// Rewrites model node `j` in place (used to fold a bias `Add` into its MatMul).
     fn replace(&mut self, j: usize, op: Op<f32>, onnx: usize, value: String) {
-        let mut nodes: Vec<_> = self.model.nodes().to_vec();
-        nodes[j].op = op;
-        let mut m = Model::new(self.model.input_shape());
-        for n in nodes {
-            m.push(n.name, n.op, n.inputs).expect("same graph");
-        }
-        self.model = m;
+        self.model.replace_op(j, op);
         self.onnx_nodes[j].push(onnx);
         self.names.insert(value.clone(), Src::Node(j));
         self.values[j] = value;
