@@ -18,6 +18,8 @@ seed: deps
 	cargo run --release --example seed
 
 test: deps
+	python3 scripts/check_imports.py --self-test >/dev/null
+	python3 scripts/check_imports.py
 	cargo test --all-features
 	$(MAKE) onnx-check
 	$(MAKE) python-test

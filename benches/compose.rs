@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use linear_collapse::compose::explain;
 use linear_collapse::sizes::SIZES;
-use linear_collapse::{collapse_with, Method, Options};
+use linear_collapse::{collapse, Method, Options};
 use std::hint::black_box;
 
 fn compose(c: &mut Criterion) {
@@ -29,7 +29,7 @@ fn compose(c: &mut Criterion) {
                 continue;
             }
             group.bench_with_input(BenchmarkId::new(name, size.name), &chain, |b, chain| {
-                b.iter(|| collapse_with(black_box(chain), size.input(), &opts).expect("collapse"))
+                b.iter(|| collapse(black_box(chain), size.input(), &opts).expect("collapse"))
             });
         }
     }

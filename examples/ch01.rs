@@ -4,7 +4,7 @@
 
 use linear_collapse::io::{safetensors::Weights, spec};
 use linear_collapse::layer::Layer;
-use linear_collapse::{collapse, infer, reference, verify::Comparison};
+use linear_collapse::{collapse, infer, reference, verify::Comparison, Options};
 use ndarray::{array, Array1};
 
 const CASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/seed_conv_fc");
@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let before: usize = chain.iter().map(Layer::num_params).sum();
-    let one = collapse(&chain, input)?;
+    let one = collapse(&chain, input, &Options::default())?;
     println!(
         "collapsed: {} with {} parameters (was {before})",
         one.describe(),

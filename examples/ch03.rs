@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use linear_collapse::layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear};
-use linear_collapse::{baseline, collapse_with, compose::explain, lower::toeplitz};
+use linear_collapse::{baseline, collapse, compose::explain, lower::toeplitz};
 use linear_collapse::{Method, Options, Shape};
 use ndarray::{Array2, Array4};
 
@@ -43,9 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             method,
             ..Options::default()
         };
-        collapse_with(&chain, input, &opts)?; // warm-up
+        collapse(&chain, input, &opts)?; // warm-up
         let t0 = Instant::now();
-        collapse_with(&chain, input, &opts)?;
+        collapse(&chain, input, &opts)?;
         let ms = t0.elapsed().as_secs_f64() * 1e3;
         println!("{name:<8} {ms:>8.2} ms  {macs:>12} multiply-adds");
     }

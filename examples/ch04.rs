@@ -3,8 +3,9 @@
 //!
 //! `cargo run --example ch04`
 
+use linear_collapse::collapse_model;
+use linear_collapse::graph::{Model, Op};
 use linear_collapse::layer::{Conv2d, Conv2dConfig, Layer};
-use linear_collapse::model::{collapse_model, Model, Op};
 use linear_collapse::{reference, Options, Shape};
 use ndarray::{array, Array2};
 

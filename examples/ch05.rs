@@ -5,7 +5,7 @@
 
 use linear_collapse::io::{npy, safetensors::Weights, spec};
 use linear_collapse::verify::Comparison;
-use linear_collapse::{collapse_with, Accumulate, Options};
+use linear_collapse::{collapse, Accumulate, Options};
 use ndarray::Array2;
 
 const CASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/seed_conv_fc");
@@ -18,8 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let reference: Array2<f64> = npy::read(format!("{CASE}/full.W_f64.npy"))?;
     let probe: Array2<f32> = npy::read(format!("{CASE}/full.W_probe_f32.npy"))?;
-    let native = collapse_with(&chain, input, &Options::default())?;
-    let wide = collapse_with(
+    let native = collapse(&chain, input, &Options::default())?;
+    let wide = collapse(
         &chain,
         input,
         &Options {

@@ -3,9 +3,9 @@
 //! `cargo run --example ch06 -- IN.onnx OUT.onnx` (defaults: the `conv_relu_conv_fc` fixture, and
 //! `collapsed.onnx` in the system's temporary directory)
 
-use linear_collapse::io::{onnx, onnx_graph};
-use linear_collapse::model::Policy;
-use linear_collapse::Options;
+use linear_collapse::io::onnx::OnnxModel;
+use linear_collapse::io::onnx_graph;
+use linear_collapse::{pipeline, Options};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -20,13 +20,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map(Into::into)
         .unwrap_or_else(|| std::env::temp_dir().join("collapsed.onnx"));
-    let original = onnx::read_model(&input)?;
-    let (collapsed, reports) =
-        onnx_graph::collapse(&original, &Options::default(), Policy::default())?;
+    let original = OnnxModel::read(&input)?;
+    let (collapsed, reports) = pipeline::collapse_onnx(&original, &Options::default())?;
     for r in &reports {
         println!("{r}");
     }
-    onnx::write_model(&output, &collapsed)?;
+    collapsed.write(&output)?;
     let (a, b) = (
         onnx_graph::import(&original)?.model.nodes().len(),
         onnx_graph::import(&collapsed)?.model.nodes().len(),

@@ -16,7 +16,7 @@ use linear_collapse::compose::explain;
 use linear_collapse::layer::{Layer, Linear};
 use linear_collapse::sizes::{Size, SIZES};
 use linear_collapse::verify::Comparison;
-use linear_collapse::{collapse_with, matrix::gemm, Accumulate, Error, Method, Options, Par};
+use linear_collapse::{collapse, matrix::gemm, Accumulate, Error, Method, Options, Par};
 use ndarray::Array2;
 
 struct Counting;
@@ -90,7 +90,7 @@ fn run_size(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let chain = s.chain::<f32>(0)?;
     let wide: Vec<Layer<f64>> = chain.iter().map(Layer::cast).collect::<Result<_, _>>()?;
-    let reference = collapse_with(
+    let reference = collapse(
         &wide,
         s.input(),
         &Options {
@@ -111,7 +111,7 @@ fn run_size(
             probe_macs(&chain, s)?
         } else {
             match explain(&chain, s.input(), &opts) {
-                Ok(plan) => plan.macs,
+                Ok(plan) => plan.macs(),
                 Err(e @ Error::TooLarge { .. }) => {
                     emit(format!(
                         "{{\"size\":\"{}\",\"method\":\"{name}\",\"skipped\":\"{}\"}}",
@@ -127,7 +127,7 @@ fn run_size(
             if name == "probe" {
                 probe_batched(&chain, s.input(), &opts)
             } else {
-                collapse_with(&chain, s.input(), &opts)
+                collapse(&chain, s.input(), &opts)
             }
         };
         let (times, peak, result) = measure(run, min_time)?;
@@ -164,7 +164,7 @@ fn probe_macs(chain: &[Layer<f32>], s: Size) -> Result<u64, Error> {
         },
     )?;
     let n_in = s.input().numel() as u64;
-    let (f, n_mid, _) = plan.steps[0].dims;
+    let (f, n_mid, _) = plan.steps()[0].dims();
     let conv = s.c_out as u64 * n_mid as u64 / s.c_out as u64 * (s.c_in * s.k * s.k) as u64;
     Ok(n_in * (conv + n_mid as u64 * f as u64))
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use linear_collapse::io::{npy, safetensors::Weights, spec};
 use linear_collapse::layer::Layer;
 use linear_collapse::verify::{allclose, Comparison};
-use linear_collapse::{collapse_with, infer, reference, Accumulate, Options};
+use linear_collapse::{collapse, infer, reference, Accumulate, Options};
 use ndarray::{Array1, Array2};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -36,10 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let before: usize = chain.iter().map(Layer::num_params).sum();
 
     let t0 = Instant::now();
-    let collapsed = collapse_with(&chain, input, &Options::default())?;
+    let collapsed = collapse(&chain, input, &Options::default())?;
     let t_native = t0.elapsed();
     let t0 = Instant::now();
-    let wide = collapse_with(
+    let wide = collapse(
         &chain,
         input,
         &Options {

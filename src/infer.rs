@@ -141,7 +141,7 @@ fn avgpool2d_shape(p: &AvgPool2d, input: Shape) -> Result<Shape, String> {
         return Err("an AvgPool2d takes a (C, H, W) input".into());
     };
     let [oh, ow] = p.out_dims([h, w]).ok_or_else(|| {
-        let (k, pad) = (p.kernel(), p.padding());
+        let (k, pad) = (p.kernel_size(), p.padding());
         format!(
             "the kernel {}x{} is larger than the padded input {}x{}",
             k[0],
@@ -161,7 +161,7 @@ fn avgpool1d_shape(p: &AvgPool1d, input: Shape) -> Result<Shape, String> {
         let pad = p.padding();
         format!(
             "the kernel {} is longer than the padded input {}",
-            p.kernel(),
+            p.kernel_size(),
             l.saturating_add(pad[0] + pad[1])
         )
     })?;

@@ -7,7 +7,7 @@
 //! naive reference (a direct forward pass and the probing method on top of it) checks the result.
 //!
 //! ```
-//! use linear_collapse::{collapse, verify, layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear}, Shape};
+//! use linear_collapse::{collapse, verify, layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear}, Options, Shape};
 //! use ndarray::{Array1, Array2, Array4};
 //!
 //! // Conv2d(2 -> 4, k3, stride 2) -> Flatten -> Linear(36 -> 10), on a 2x13x13 input
@@ -19,7 +19,7 @@
 //! let fc = Linear::new(Array2::from_shape_fn((10, 144), |(i, j)| ((i * j) % 7) as f32 * 0.1), None)?;
 //! let chain: Vec<Layer<f32>> = vec![conv.into(), Flatten.into(), fc.into()];
 //!
-//! let collapsed = collapse(&chain, Shape::chw(2, 13, 13))?;
+//! let collapsed = collapse(&chain, Shape::chw(2, 13, 13), &Options::default())?;
 //! assert_eq!(collapsed.weight().dim(), (10, 338));
 //!
 //! let report = verify::verify(&collapsed, &chain, Shape::chw(2, 13, 13), &Default::default())?;
@@ -27,12 +27,33 @@
 //! # Ok::<(), linear_collapse::Error>(())
 //! ```
 //!
-//! Modules: [`layer`] (the layers), [`infer`] (shapes), [`lower`] (Toeplitz and other lowered matrices),
-//! [`matrix`] (dense, CSR, parallel GEMM), [`compose`] (the collapse and its planner), [`model`] (graphs
-//! split at nonlinearities, each run collapsed into its smallest exact form), [`reference`](mod@reference)
-//! (direct forward pass and probe), [`verify`] (error reports), [`io`] (safetensors, `.npy`, ONNX, chain
-//! specs), [`baseline`] (fast probing, for benchmarks), [`sizes`] (the benchmark cases), `draw` (the
-//! chapters' pictures, feature `draw`).
+//! ## Vocabulary
+//!
+//! One word per idea, used the same way in every module and doc:
+//!
+//! - **collapse**: the user's verb. A chain collapses to one layer ([`collapse`]); a model collapses run by
+//!   run ([`collapse_model`]); a file collapses ([`pipeline::collapse_onnx`]).
+//! - **lower**: one layer to its matrix ([`lower`]; a convolution's matrix is its *Toeplitz* matrix).
+//! - **compose**: multiplying lowered maps, `(A2, a2) o (A1, a1) = (A2 A1, A2 a1 + a2)` ([`compose`]).
+//! - **im2col**: only the reverse-mode kernel that multiplies a dense matrix by a convolution without
+//!   building its Toeplitz matrix; **col2im** its adjoint scatter (the transposed convolution).
+//! - **fold**: a BatchNorm, zero pad or average pool absorbed into a convolution ([`form`]).
+//! - **form**: what a linear run becomes (one conv, a Linear, a low-rank pair, or the run as it was).
+//! - **forward**, one name per meaning: [`reference::forward`] (the independent naive pass over a chain),
+//!   [`verify::forward_model`] (the same over a model graph), [`compose::forward_batch`] (the fast batched
+//!   pass that the benchmarks' probing baseline uses).
+//!
+//! ## Modules, lowest first
+//!
+//! Imports go one way (`scripts/check_imports.py` checks it): [`Shape`], [`Scalar`], [`Par`] and [`Error`]
+//! at the bottom; [`layer`] (the layers, plain data); [`matrix`] (dense, CSR, the parallel GEMM);
+//! [`infer`] (chain shapes) and [`reference`](mod@reference) (the
+//! independent oracle, which may import only `layer` and the basic types); [`graph`] (model graphs, their
+//! shapes and linear runs) and [`lower`]; [`compose`] (the planner and kernels), [`verify`] (error
+//! reports), [`io`] (files only: ONNX, safetensors, `.npy`, chain specs); [`form`] (the smallest exact form
+//! of each run); [`pipeline`] (file to file, for the command line and the Python bindings). `draw` draws
+//! the chapters' pictures (feature `draw`); the benchmark fixtures live behind the `bench` feature.
+//! `docs/architecture.md` in the repository draws the same picture with the data flow.
 //!
 //! ## Guide
 //!
@@ -46,32 +67,39 @@
 //! 5. [Accuracy](docs/05-accuracy.md)
 //! 6. [Collapsing a real model](docs/06-collapsing-a-real-model.md)
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "bench")]
 pub mod baseline;
 pub mod compose;
 #[cfg(feature = "draw")]
 pub mod draw;
 mod error;
-mod fold;
+pub mod form;
+pub mod graph;
 pub mod infer;
 pub mod io;
 pub mod layer;
 pub mod lower;
 pub mod matrix;
 pub mod memory;
-pub mod model;
+mod options;
 mod par;
+pub mod pipeline;
 pub mod reference;
 mod rng;
 mod scalar;
 mod shape;
+#[cfg(feature = "bench")]
 pub mod sizes;
 pub mod verify;
 
-pub use compose::{collapse, collapse_with, Accumulate, Method, Options};
+pub use compose::collapse;
 pub use error::{Error, Result};
+pub use form::collapse_model;
 pub use layer::Layer;
+pub use options::{Accumulate, Method, Options, Policy};
 pub use par::Par;
 pub use scalar::Scalar;
 pub use shape::Shape;

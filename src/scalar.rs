@@ -1,4 +1,4 @@
-//! The two floating-point types the library computes in, and the one GEMM entry point per type.
+//! The two floating-point types the library computes in.
 
 use std::fmt::{Debug, Display};
 
@@ -35,30 +35,10 @@ pub trait Scalar:
     fn widen(self) -> f64;
     /// True unless NaN or infinite.
     fn finite(self) -> bool;
-
-    /// `C = A B` for row-major views given as raw parts (`c` must not alias `a` or `b`).
-    ///
-    /// # Safety
-    /// The pointers and strides must describe valid `m x k`, `k x n` and `m x n` matrices, `c` writable.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    );
 }
 
 macro_rules! impl_scalar {
-    ($t:ty, $gemm:ident, $name:literal) => {
+    ($t:ty, $name:literal) => {
         impl Scalar for $t {
             const EPSILON: Self = <$t>::EPSILON;
             const NAME: &'static str = $name;
@@ -75,28 +55,9 @@ macro_rules! impl_scalar {
             fn finite(self) -> bool {
                 self.is_finite()
             }
-            unsafe fn gemm_raw(
-                m: usize,
-                k: usize,
-                n: usize,
-                a: *const Self,
-                rsa: isize,
-                csa: isize,
-                b: *const Self,
-                rsb: isize,
-                csb: isize,
-                c: *mut Self,
-                rsc: isize,
-                csc: isize,
-            ) {
-                // SAFETY: forwarded from the caller's contract.
-                unsafe {
-                    matrixmultiply::$gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc)
-                }
-            }
         }
     };
 }
 
-impl_scalar!(f32, sgemm, "f32");
-impl_scalar!(f64, dgemm, "f64");
+impl_scalar!(f32, "f32");
+impl_scalar!(f64, "f64");

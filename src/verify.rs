@@ -6,8 +6,9 @@ use std::fmt;
 use ndarray::{Array1, ArrayView, Dimension, Zip};
 use ndarray_linalg::{Norm, SVD};
 
+use crate::graph::{Model, Op, Src};
 use crate::layer::{Layer, Linear};
-use crate::reference::{self, probe};
+use crate::reference::{self, probe, GraphNode, GraphOp};
 use crate::rng::SplitMix64;
 use crate::{Error, Result, Scalar, Shape};
 
@@ -219,13 +220,13 @@ impl fmt::Display for Verification {
 /// [`Error::Shape`] when the chain does not fit `input` or `collapsed` has the wrong size.
 ///
 /// ```
-/// use linear_collapse::{collapse, verify::{verify, VerifyOptions}, layer::{Layer, Linear}, Shape};
+/// use linear_collapse::{collapse, verify::{verify, VerifyOptions}, layer::{Layer, Linear}, Options, Shape};
 /// use ndarray::array;
 /// let chain: Vec<Layer<f64>> = vec![
 ///     Linear::new(array![[1.0, 2.0], [0.0, 1.0]], Some(array![1.0, 0.0]))?.into(),
 ///     Linear::new(array![[2.0, 0.0]], None)?.into(),
 /// ];
-/// let fc = collapse(&chain, Shape::flat(2))?;
+/// let fc = collapse(&chain, Shape::flat(2), &Options::default())?;
 /// let v = verify(&fc, &chain, Shape::flat(2), &VerifyOptions::default())?;
 /// assert!(v.weight_vs_probe.max_abs < 1e-12 && v.outputs_vs_forward.max_abs < 1e-12);
 /// # Ok::<(), linear_collapse::Error>(())
@@ -259,4 +260,43 @@ pub fn verify<T: Scalar>(
         outputs_vs_forward: Comparison::of(got.view(), want.view())?,
         spectrum: spectrum(collapsed.weight())?,
     })
+}
+
+/// Runs one sample (flattened in C order) through a whole model with the independent reference
+/// (a naive pass in `f64` with its own shape arithmetic, in `reference`); returns the output, flattened.
+///
+/// # Errors
+/// [`Error::Shape`] or [`Error::InvalidLayer`] naming the node when shapes do not fit;
+/// [`Error::Unsupported`] for an `Other` nonlinearity, which has no reference implementation.
+///
+/// ```
+/// use linear_collapse::graph::{Model, Nonlinear, Op};
+/// use linear_collapse::{verify::forward_model, Shape};
+/// let m = Model::<f32>::sequential(Shape::flat(2), vec![Op::Nonlinear(Nonlinear::Relu)])?;
+/// assert_eq!(forward_model(&m, &[-1.0, 2.0])?, vec![0.0, 2.0]);
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn forward_model<T: Scalar>(model: &Model<T>, x: &[f64]) -> Result<Vec<f64>> {
+    let index = |s: &Src| match *s {
+        Src::Input => 0,
+        Src::Node(i) => i + 1,
+    };
+    let nodes: Vec<GraphNode<'_, T>> = model
+        .nodes()
+        .iter()
+        .map(|n| GraphNode {
+            name: &n.name,
+            op: match &n.op {
+                Op::Layer(l) => GraphOp::Layer(l),
+                Op::Add => GraphOp::Add,
+                Op::Concat => GraphOp::Concat,
+                Op::Nonlinear(f) => GraphOp::Nonlinear(f),
+            },
+            inputs: n.inputs.iter().map(index).collect(),
+        })
+        .collect();
+    let y = reference::forward_graph(model.input_shape(), &nodes, x)?;
+    // The model's output is its last node (or its input); forward_graph returns the same.
+    debug_assert_eq!(index(&model.output()), nodes.len());
+    Ok(y)
 }

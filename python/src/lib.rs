@@ -224,18 +224,109 @@ impl PyLayer {
     }
 }
 
-/// A float32 layer, or the library's error as a Python exception.
-fn narrow(layer: lc::Result<Layer<f32>>) -> PyResult<PyLayer> {
-    Ok(PyLayer {
-        inner: Stored::F32(layer.map_err(to_py)?),
-    })
+/// The two element types a layer is stored in: parameters convert to it, and the built layer is wrapped.
+trait Elem: lc::Scalar {
+    /// The array in this type (float32 arrays are only narrowed when every array of the layer is float32).
+    fn convert(a: Arr) -> ArrayD<Self>;
+    /// The built layer, or the library's error as a Python exception.
+    fn wrap(layer: lc::Result<Layer<Self>>) -> PyResult<PyLayer>;
 }
 
-/// A float64 layer (some parameter was float64), or the library's error as a Python exception.
-fn wide(layer: lc::Result<Layer<f64>>) -> PyResult<PyLayer> {
-    Ok(PyLayer {
-        inner: Stored::F64(layer.map_err(to_py)?),
-    })
+impl Elem for f32 {
+    fn convert(a: Arr) -> ArrayD<f32> {
+        a.into_f32()
+    }
+    fn wrap(layer: lc::Result<Layer<f32>>) -> PyResult<PyLayer> {
+        Ok(PyLayer {
+            inner: Stored::F32(layer.map_err(to_py)?),
+        })
+    }
+}
+
+impl Elem for f64 {
+    fn convert(a: Arr) -> ArrayD<f64> {
+        a.into_f64()
+    }
+    fn wrap(layer: lc::Result<Layer<f64>>) -> PyResult<PyLayer> {
+        Ok(PyLayer {
+            inner: Stored::F64(layer.map_err(to_py)?),
+        })
+    }
+}
+
+/// Calls the generic builder `$f::<f64>` when any of the arrays is float64, else `$f::<f32>`.
+macro_rules! by_dtype {
+    ($arrays:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        if $arrays.iter().any(|a: &Option<&Arr>| a.is_some_and(Arr::is_f64)) {
+            $f::<f64>($($arg),*)
+        } else {
+            $f::<f32>($($arg),*)
+        }
+    };
+}
+
+/// One parameter in the layer's element type and dimensionality, or a `ValueError` naming the layout.
+fn param<T: Elem, D: Dimension>(
+    a: Arr,
+    layer: &str,
+    what: &str,
+    layout: &str,
+) -> PyResult<ndarray::Array<T, D>> {
+    dims(T::convert(a), layer, what, layout)
+}
+
+/// An optional parameter, as [`param`].
+fn opt_param<T: Elem, D: Dimension>(
+    a: Option<Arr>,
+    layer: &str,
+    what: &str,
+    layout: &str,
+) -> PyResult<Option<ndarray::Array<T, D>>> {
+    a.map(|a| param(a, layer, what, layout)).transpose()
+}
+
+const CONV2D_W: &str = "4-d (out_channels, in_channels/groups, kh, kw)";
+const CONV1D_W: &str = "3-d (out_channels, in_channels/groups, k)";
+const CHANNELS: &str = "1-d (out_channels,)";
+
+fn conv2d<T: Elem>(w: Arr, b: Option<Arr>, config: Conv2dConfig) -> PyResult<PyLayer> {
+    let w = param(w, "Conv2d", "weight", CONV2D_W)?;
+    let b = opt_param(b, "Conv2d", "bias", CHANNELS)?;
+    T::wrap(RConv2d::new(w, b, config).map(Layer::Conv2d))
+}
+
+fn conv1d<T: Elem>(w: Arr, b: Option<Arr>, config: Conv1dConfig) -> PyResult<PyLayer> {
+    let w = param(w, "Conv1d", "weight", CONV1D_W)?;
+    let b = opt_param(b, "Conv1d", "bias", CHANNELS)?;
+    T::wrap(RConv1d::new(w, b, config).map(Layer::Conv1d))
+}
+
+fn linear<T: Elem>(w: Arr, b: Option<Arr>) -> PyResult<PyLayer> {
+    let w = param(w, "Linear", "weight", "2-d (out_features, in_features)")?;
+    let b = opt_param(b, "Linear", "bias", "1-d (out_features,)")?;
+    T::wrap(RLinear::new(w, b).map(Layer::Linear))
+}
+
+fn batch_norm<T: Elem>(
+    m: Arr,
+    v: Arr,
+    eps: f64,
+    w: Option<Arr>,
+    b: Option<Arr>,
+) -> PyResult<PyLayer> {
+    let l = "1-d (num_features,)";
+    let (m, v) = (
+        param(m, "BatchNorm", "running_mean", l)?,
+        param(v, "BatchNorm", "running_var", l)?,
+    );
+    let w = opt_param(w, "BatchNorm", "weight", l)?;
+    let b = opt_param(b, "BatchNorm", "bias", l)?;
+    T::wrap(RBatchNorm::new(m, v, eps, w, b).map(Layer::BatchNorm))
+}
+
+fn groups_of(groups: i64) -> PyResult<usize> {
+    usize::try_from(groups)
+        .map_err(|_| value_error(format!("groups must be positive, got {groups}")))
 }
 
 /// 2-d convolution (PyTorch's `nn.Conv2d`): weight `(out, in/groups, kh, kw)`, bias `(out,)`.
@@ -269,24 +360,9 @@ impl Conv2d {
                 .map(|s| padding4(s, "padding"))
                 .transpose()?
                 .unwrap_or([0; 4]),
-            groups: usize::try_from(groups)
-                .map_err(|_| value_error(format!("groups must be positive, got {groups}")))?,
+            groups: groups_of(groups)?,
         };
-        let any_f64 = w.is_f64() || b.as_ref().is_some_and(Arr::is_f64);
-        let layout = "4-d (out_channels, in_channels/groups, kh, kw)";
-        let layer = if any_f64 {
-            let w = dims(w.into_f64(), "Conv2d", "weight", layout)?;
-            let b = b
-                .map(|b| dims(b.into_f64(), "Conv2d", "bias", "1-d (out_channels,)"))
-                .transpose()?;
-            wide(RConv2d::new(w, b, config).map(Layer::Conv2d))?
-        } else {
-            let w = dims(w.into_f32(), "Conv2d", "weight", layout)?;
-            let b = b
-                .map(|b| dims(b.into_f32(), "Conv2d", "bias", "1-d (out_channels,)"))
-                .transpose()?;
-            narrow(RConv2d::new(w, b, config).map(Layer::Conv2d))?
-        };
+        let layer = by_dtype!([Some(&w), b.as_ref()], conv2d(w, b, config))?;
         Ok(PyClassInitializer::from(layer).add_subclass(Conv2d))
     }
 }
@@ -319,24 +395,9 @@ impl Conv1d {
                 .map(|s| padding2(s, "padding"))
                 .transpose()?
                 .unwrap_or([0; 2]),
-            groups: usize::try_from(groups)
-                .map_err(|_| value_error(format!("groups must be positive, got {groups}")))?,
+            groups: groups_of(groups)?,
         };
-        let any_f64 = w.is_f64() || b.as_ref().is_some_and(Arr::is_f64);
-        let layout = "3-d (out_channels, in_channels/groups, k)";
-        let layer = if any_f64 {
-            let w = dims(w.into_f64(), "Conv1d", "weight", layout)?;
-            let b = b
-                .map(|b| dims(b.into_f64(), "Conv1d", "bias", "1-d (out_channels,)"))
-                .transpose()?;
-            wide(RConv1d::new(w, b, config).map(Layer::Conv1d))?
-        } else {
-            let w = dims(w.into_f32(), "Conv1d", "weight", layout)?;
-            let b = b
-                .map(|b| dims(b.into_f32(), "Conv1d", "bias", "1-d (out_channels,)"))
-                .transpose()?;
-            narrow(RConv1d::new(w, b, config).map(Layer::Conv1d))?
-        };
+        let layer = by_dtype!([Some(&w), b.as_ref()], conv1d(w, b, config))?;
         Ok(PyClassInitializer::from(layer).add_subclass(Conv1d))
     }
 }
@@ -355,21 +416,7 @@ impl Linear {
     ) -> PyResult<PyClassInitializer<Self>> {
         let w = Arr::from_py(weight, "Linear weight")?;
         let b = opt_arr(bias, "Linear bias")?;
-        let any_f64 = w.is_f64() || b.as_ref().is_some_and(Arr::is_f64);
-        let layout = "2-d (out_features, in_features)";
-        let layer = if any_f64 {
-            let w = dims(w.into_f64(), "Linear", "weight", layout)?;
-            let b = b
-                .map(|b| dims(b.into_f64(), "Linear", "bias", "1-d (out_features,)"))
-                .transpose()?;
-            wide(RLinear::new(w, b).map(Layer::Linear))?
-        } else {
-            let w = dims(w.into_f32(), "Linear", "weight", layout)?;
-            let b = b
-                .map(|b| dims(b.into_f32(), "Linear", "bias", "1-d (out_features,)"))
-                .transpose()?;
-            narrow(RLinear::new(w, b).map(Layer::Linear))?
-        };
+        let layer = by_dtype!([Some(&w), b.as_ref()], linear(w, b))?;
         Ok(PyClassInitializer::from(layer).add_subclass(Linear))
     }
 }
@@ -408,24 +455,8 @@ impl BatchNorm {
         let v = Arr::from_py(running_var, "BatchNorm running_var")?;
         let w = opt_arr(weight, "BatchNorm weight")?;
         let b = opt_arr(bias, "BatchNorm bias")?;
-        let any_f64 = m.is_f64()
-            || v.is_f64()
-            || w.as_ref().is_some_and(Arr::is_f64)
-            || b.as_ref().is_some_and(Arr::is_f64);
-        let l = "1-d (num_features,)";
-        let layer = if any_f64 {
-            let one = |a: Arr, what| dims::<f64, ndarray::Ix1>(a.into_f64(), "BatchNorm", what, l);
-            let (m, v) = (one(m, "running_mean")?, one(v, "running_var")?);
-            let w = w.map(|a| one(a, "weight")).transpose()?;
-            let b = b.map(|a| one(a, "bias")).transpose()?;
-            wide(RBatchNorm::new(m, v, eps, w, b).map(Layer::BatchNorm))?
-        } else {
-            let one = |a: Arr, what| dims::<f32, ndarray::Ix1>(a.into_f32(), "BatchNorm", what, l);
-            let (m, v) = (one(m, "running_mean")?, one(v, "running_var")?);
-            let w = w.map(|a| one(a, "weight")).transpose()?;
-            let b = b.map(|a| one(a, "bias")).transpose()?;
-            narrow(RBatchNorm::new(m, v, eps, w, b).map(Layer::BatchNorm))?
-        };
+        let arrays = [Some(&m), Some(&v), w.as_ref(), b.as_ref()];
+        let layer = by_dtype!(arrays, batch_norm(m, v, eps, w, b))?;
         Ok(PyClassInitializer::from(layer).add_subclass(BatchNorm))
     }
 }
@@ -503,9 +534,9 @@ impl Pad {
                 PadMode::Replicate => PadMode::Replicate,
                 PadMode::Circular => PadMode::Circular,
             };
-            narrow(RPad::new(p, mode32).map(Layer::Pad))?
+            f32::wrap(RPad::new(p, mode32).map(Layer::Pad))?
         } else {
-            wide(RPad::new(p, mode).map(Layer::Pad))?
+            f64::wrap(RPad::new(p, mode).map(Layer::Pad))?
         };
         Ok(PyClassInitializer::from(layer).add_subclass(Pad))
     }
@@ -601,7 +632,7 @@ fn collapse_typed<T: Scalar>(
     let output = *lc::infer::shapes(chain, input)?
         .last()
         .expect("at least the input");
-    let fc = lc::collapse_with(chain, input, opts)?;
+    let fc = lc::collapse(chain, input, opts)?;
     Ok(Collapsed {
         bias: fc.bias_or_zeros(),
         weight: fc.weight().clone(),
@@ -744,7 +775,7 @@ fn toeplitz_typed<'py, T: Scalar + numpy::Element>(
         .detach(|| lc::lower::toeplitz(conv, input))
         .map_err(to_py)?;
     if dense {
-        let d = py.detach(|| t.dense());
+        let d = py.detach(|| t.to_dense());
         return Ok(d.into_pyarray(py).into_any());
     }
     let m = &t.matrix;
@@ -810,16 +841,18 @@ fn collapse_onnx(
     accumulate: &str,
     keep_if_larger: bool,
 ) -> PyResult<Vec<String>> {
-    let opts = options(method, accumulate)?;
-    let policy = if keep_if_larger {
-        lc::model::Policy::KeepIfLarger
-    } else {
-        lc::model::Policy::Collapse
+    let opts = lc::Options {
+        policy: if keep_if_larger {
+            lc::Policy::KeepIfLarger
+        } else {
+            lc::Policy::Collapse
+        },
+        ..options(method, accumulate)?
     };
     py.detach(|| -> lc::Result<Vec<String>> {
-        let model = lc::io::onnx::read_model(&path_in)?;
-        let (out, reports) = lc::io::onnx_graph::collapse(&model, &opts, policy)?;
-        lc::io::onnx::write_model(&path_out, &out)?;
+        let model = lc::io::onnx::OnnxModel::read(&path_in)?;
+        let (out, reports) = lc::pipeline::collapse_onnx(&model, &opts)?;
+        out.write(&path_out)?;
         Ok(reports.iter().map(ToString::to_string).collect())
     })
     .map_err(to_py)

@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
-use linear_collapse::io::{npy, onnx, onnx_graph, safetensors, spec};
-use linear_collapse::model::{forward_reference, Model, Policy, RunReport};
-use linear_collapse::{collapse_with, Accumulate, Method, Options};
+use linear_collapse::form::RunReport;
+use linear_collapse::graph::Model;
+use linear_collapse::io::onnx::OnnxModel;
+use linear_collapse::io::onnx_graph;
+use linear_collapse::verify::forward_model;
+use linear_collapse::{pipeline, Accumulate, Method, Options, Policy};
 
 #[derive(Parser)]
 #[command(
@@ -131,22 +134,22 @@ fn run(cli: Cli) -> Result<()> {
                     AccArg::F32 => Accumulate::Native,
                     AccArg::F64 => Accumulate::F64,
                 },
+                policy: if keep_if_larger {
+                    Policy::KeepIfLarger
+                } else {
+                    Policy::Collapse
+                },
                 ..Options::default()
             };
-            let policy = if keep_if_larger {
-                Policy::KeepIfLarger
-            } else {
-                Policy::Collapse
-            };
             match (input, weights, spec) {
-                (Some(path), None, None) => collapse_onnx(&path, &output, &opts, policy, verify),
+                (Some(path), None, None) => collapse_onnx(&path, &output, &opts, verify),
                 (None, Some(w), Some(s)) => collapse_safetensors(&w, &s, &output, &opts, verify),
                 _ => bail!("give either IN.onnx, or --weights W.safetensors --spec chain.json"),
             }
         }
         Cmd::Inspect { input } => {
-            let m = onnx::read_model(&input)?;
-            let (_, reports) = onnx_graph::collapse(&m, &Options::default(), Policy::Collapse)?;
+            let m = OnnxModel::read(&input)?;
+            let reports = pipeline::inspect_onnx(&m, &Options::default())?;
             print_reports(&reports);
             Ok(())
         }
@@ -157,8 +160,8 @@ fn run(cli: Cli) -> Result<()> {
             rtol,
             atol,
         } => {
-            let a = onnx_graph::import(&onnx::read_model(&original)?)?.model;
-            let b = onnx_graph::import(&onnx::read_model(&collapsed)?)?.model;
+            let a = onnx_graph::import(&OnnxModel::read(&original)?)?.model;
+            let b = onnx_graph::import(&OnnxModel::read(&collapsed)?)?.model;
             compare(&a, &b, samples, rtol, atol)
         }
     }
@@ -171,16 +174,10 @@ fn spinner(msg: &str) -> ProgressBar {
     pb
 }
 
-fn collapse_onnx(
-    input: &Path,
-    output: &Path,
-    opts: &Options,
-    policy: Policy,
-    verify: bool,
-) -> Result<()> {
-    let m = onnx::read_model(input)?;
+fn collapse_onnx(input: &Path, output: &Path, opts: &Options, verify: bool) -> Result<()> {
+    let m = OnnxModel::read(input)?;
     let pb = spinner("collapsing");
-    let result = onnx_graph::collapse(&m, opts, policy);
+    let result = pipeline::collapse_onnx(&m, opts);
     pb.finish_and_clear();
     let (out, reports) = result?;
     print_reports(&reports);
@@ -189,9 +186,8 @@ fn collapse_onnx(
         let b = onnx_graph::import(&out)?.model;
         compare(&a, &b, 8, 1e-4, 1e-5)?;
     }
-    onnx::write_model(output, &out)?;
-    let before = m.graph.as_ref().map_or(0, |g| g.node.len());
-    let after = out.graph.as_ref().map_or(0, |g| g.node.len());
+    out.write(output)?;
+    let (before, after) = (m.node_count(), out.node_count());
     println!("wrote {} ({before} nodes -> {after})", output.display());
     Ok(())
 }
@@ -203,13 +199,11 @@ fn collapse_safetensors(
     opts: &Options,
     verify: bool,
 ) -> Result<()> {
-    let w = safetensors::Weights::read(weights)?;
-    let text =
-        std::fs::read_to_string(spec_path).with_context(|| format!("{}", spec_path.display()))?;
-    let (chain, input) = spec::load(&text, &w)?;
-    let fc = collapse_with(&chain, input, opts)?;
+    let chain = pipeline::read_chain(weights, spec_path)?;
+    let fc = pipeline::collapse_chain(&chain, opts)?;
     if verify {
-        let v = linear_collapse::verify::verify(&fc, &chain, input, &Default::default())?;
+        let v =
+            linear_collapse::verify::verify(&fc, &chain.layers, chain.input, &Default::default())?;
         println!("{v}");
         let tol = 1e-5 + 1e-4 * v.outputs_vs_forward.ref_max;
         if v.outputs_vs_forward.max_abs > tol {
@@ -220,17 +214,7 @@ fn collapse_safetensors(
             .into());
         }
     }
-    let bias = fc.bias_or_zeros();
-    safetensors::write_f32(
-        output,
-        &[
-            ("weight", fc.weight().clone().into_dyn()),
-            ("bias", bias.clone().into_dyn()),
-        ],
-    )?;
-    let stem = output.with_extension("");
-    npy::write(format!("{}.weight.npy", stem.display()), fc.weight())?;
-    npy::write(format!("{}.bias.npy", stem.display()), &bias)?;
+    let stem = pipeline::write_linear(output, &fc)?;
     println!(
         "wrote {} (nn.Linear({}, {}): weight, bias) and {}.weight.npy, {}.bias.npy",
         output.display(),
@@ -250,8 +234,12 @@ fn print_reports(reports: &[RunReport]) {
         println!("run {i}: {}", r.nodes.join(" -> "));
         println!("  {} -> {}: {} ({})", r.shapes.0, r.shapes.1, r.form, r.why);
         println!(
-            "  parameters {} -> {}, multiply-adds {} -> {}, max error {:.2e}",
-            r.params.0, r.params.1, r.macs.0, r.macs.1, r.max_error
+            "  parameters {} -> {}, multiply-adds {} -> {}, max error {}",
+            r.params.0,
+            r.params.1,
+            r.macs.0,
+            r.macs.1,
+            r.max_error_text()
         );
     }
 }
@@ -276,7 +264,7 @@ fn compare(a: &Model<f32>, b: &Model<f32>, samples: usize, rtol: f64, atol: f64)
     let (mut max_abs, mut max_rel, mut ok) = (0.0f64, 0.0f64, true);
     for _ in 0..samples {
         let x: Vec<f64> = (0..n).map(|_| next()).collect();
-        let (ya, yb) = (forward_reference(a, &x)?, forward_reference(b, &x)?);
+        let (ya, yb) = (forward_model(a, &x)?, forward_model(b, &x)?);
         if ya.len() != yb.len() {
             bail!(
                 "the models give {} and {} outputs per sample",

@@ -4,10 +4,10 @@
 //! baseline ([`crate::baseline`]), for products where a convolution's Toeplitz matrix multiplies a dense
 //! matrix from the left (`T D`: the columns of `D` are images), and for biases.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 
 use crate::layer::{Conv2d, Layer};
-use crate::matrix::gemm;
+use crate::matrix::{gemm, gemm_into};
 use crate::{infer, Par, Result, Scalar, Shape};
 
 /// Output positions per im2col tile: keeps the column buffer (`C_in/g*kh*kw` rows) in L2.
@@ -222,7 +222,11 @@ fn conv_one<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, x: &[T], y: &mut [T]) {
     let groups = conv.groups();
     let cpg_out = c_out / groups;
     let k = conv.weight().as_standard_layout();
-    let kptr = k.as_ptr();
+    let k2 = k
+        .view()
+        .into_shape_with_order((c_out, geo.kg))
+        .expect("standard layout");
+    let mut y2 = ArrayViewMut2::from_shape((c_out, geo.p), y).expect("one output image");
     let rows = geo.tile_rows();
     let mut cols = vec![T::zero(); geo.kg * rows * geo.ow];
     let sw = conv.geometry().stride[1];
@@ -250,24 +254,13 @@ fn conv_one<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, x: &[T], y: &mut [T]) {
                 }
             }
             // y[g*cpg_out.., tile] = K_g (cpg_out x kg) * cols (kg x pt)
-            // SAFETY: K_g is rows g*cpg_out.. of the standard-layout kernel viewed (c_out, kg); cols is
-            // kg x pt with row stride pt; the output block lies inside y (row stride geo.p).
-            unsafe {
-                T::gemm_raw(
-                    cpg_out,
-                    geo.kg,
-                    pt,
-                    kptr.add(g * cpg_out * geo.kg),
-                    geo.kg as isize,
-                    1,
-                    cols.as_ptr(),
-                    pt as isize,
-                    1,
-                    y.as_mut_ptr().add(g * cpg_out * geo.p + i0 * geo.ow),
-                    geo.p as isize,
-                    1,
-                );
-            }
+            let kg = k2.slice(s![g * cpg_out..(g + 1) * cpg_out, ..]);
+            let c = ArrayView2::from_shape((geo.kg, pt), &cols[..geo.kg * pt]).expect("sized");
+            let mut out = y2.slice_mut(s![
+                g * cpg_out..(g + 1) * cpg_out,
+                i0 * geo.ow..i0 * geo.ow + pt
+            ]);
+            gemm_into(kg, c, &mut out);
         }
     }
 }
@@ -321,7 +314,7 @@ pub(crate) mod tests {
             let t = toeplitz(&conv, shape).unwrap();
             let x = rows(shape.numel());
             let y = conv_batch(&conv, shape, x.view(), true, Par::Rayon);
-            assert_eq!(y, x.dot(&t.dense().t()) + &t.bias, "{:?}", conv.config());
+            assert_eq!(y, x.dot(&t.to_dense().t()) + &t.bias, "{:?}", conv.config());
         }
     }
 }

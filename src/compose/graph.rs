@@ -1,19 +1,19 @@
-//! Collapsing a linear graph (branches: `Add`, `Concat`) by reverse mode over its nodes.
+//! Composing a linear graph (branches: `Add`, `Concat`) by reverse mode over its nodes.
 //!
 //! Each node gets an adjoint `M_k` (`n_out x n_k`): the output's dependence on that node. Starting from the
 //! identity at the output, a layer passes `M A` to its input and adds `M a` to the bias; `Add` passes `M`
 //! to every input; `Concat` passes each input its block of columns. The input's adjoint is `W`. For a
-//! plain chain this is exactly the reverse order of [`super::collapse_with`], which the planner handles.
+//! plain chain this is exactly the reverse order of [`super::collapse`], which the planner handles.
 
 use ndarray::{s, Array1, Array2};
 
-use super::{im2col, Options};
+use super::im2col;
+use crate::graph::{Model, Op, Src};
 use crate::layer::{Layer, Linear};
 use crate::lower::lower;
 use crate::matrix::{gemm, gemv, Matrix};
 use crate::memory::{self, matrix_bytes};
-use crate::model::{Model, Op, Src};
-use crate::{Error, Method, Result, Scalar, Shape};
+use crate::{Accumulate, Error, Method, Options, Result, Scalar, Shape};
 
 /// An adjoint: the identity (at the output) or a dense matrix.
 enum Adj<A> {
@@ -30,36 +30,22 @@ impl<A: Scalar> Adj<A> {
     }
 }
 
-/// Collapses a model whose nodes are all linear into the one [`Linear`] it equals.
+/// Composes a model whose nodes are all linear into the one [`Linear`] it equals.
 ///
-/// A plain chain goes through the planner ([`super::collapse_with`]); a graph with branches through reverse
+/// A plain chain goes through the planner ([`super::collapse`]); a graph with branches through reverse
 /// mode over its nodes (convolutions by im2col, other layers by CSR, Linears by GEMM).
 ///
 /// # Errors
 /// [`Error::Unsupported`] when a node is nonlinear; [`Error::Shape`] on a shape mismatch;
 /// [`Error::TooLarge`] when an adjoint would exceed the memory budget.
 ///
-/// ```
-/// use linear_collapse::compose::collapse_graph;
-/// use linear_collapse::layer::{Layer, Linear};
-/// use linear_collapse::model::{Model, Op, Src};
-/// use linear_collapse::{Options, Shape};
-/// use ndarray::array;
-/// // y = W x + x (a residual)
-/// let mut m = Model::<f64>::new(Shape::flat(2));
-/// let fc = m.push("fc", Op::Layer(Layer::Linear(Linear::new(array![[1.0, 2.0], [3.0, 4.0]], None)?)), vec![Src::Input])?;
-/// m.push("add", Op::Add, vec![fc, Src::Input])?;
-/// let single = collapse_graph(&m, &Options::default())?;
-/// assert_eq!(single.weight(), &array![[2.0, 2.0], [3.0, 5.0]]);
-/// # Ok::<(), linear_collapse::Error>(())
-/// ```
-pub fn collapse_graph<T: Scalar>(model: &Model<T>, opts: &Options) -> Result<Linear<T>> {
+pub(crate) fn compose_graph<T: Scalar>(model: &Model<T>, opts: &Options) -> Result<Linear<T>> {
     if let Some(chain) = as_chain(model) {
-        return super::collapse_with(&chain, model.input_shape(), opts);
+        return super::collapse(&chain, model.input_shape(), opts);
     }
     match opts.accumulate {
-        super::Accumulate::Native => reverse(model, opts),
-        super::Accumulate::F64 => {
+        Accumulate::Native => reverse(model, opts),
+        Accumulate::F64 => {
             let wide = cast_model::<T, f64>(model)?;
             let fc = reverse(&wide, opts)?;
             let narrow = |x: &f64| T::narrow(*x);
@@ -228,4 +214,26 @@ fn through_layer<A: Scalar>(
             (p, c)
         }
     })
+}
+
+#[cfg(test)]
+mod residual_tests {
+    use super::compose_graph;
+    use crate::graph::{Model, Op, Src};
+    use crate::layer::{Layer, Linear};
+    use crate::{Options, Shape};
+    use ndarray::array;
+
+    #[test]
+    fn a_residual_adds_the_identity() {
+        // y = W x + x
+        let mut m = Model::<f64>::new(Shape::flat(2));
+        let w = Linear::new(array![[1.0, 2.0], [3.0, 4.0]], None).unwrap();
+        let fc = m
+            .push("fc", Op::Layer(Layer::Linear(w)), vec![Src::Input])
+            .unwrap();
+        m.push("add", Op::Add, vec![fc, Src::Input]).unwrap();
+        let single = compose_graph(&m, &Options::default()).unwrap();
+        assert_eq!(single.weight(), &array![[2.0, 2.0], [3.0, 5.0]]);
+    }
 }

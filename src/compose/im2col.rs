@@ -2,13 +2,14 @@
 //!
 //! Row `r` of `M`, viewed as an image `(C_out, OH, OW)`, maps to row `r` of `M T`, an image `(C_in, H, W)`:
 //! this is a transposed convolution. Per group and per tile of output rows, one GEMM forms the column
-//! buffer `K_g^T (C_in/g*kh*kw x C_out/g)` times the tile of `M`'s row, then a col2im fold adds each column
+//! buffer `K_g^T (C_in/g*kh*kw x C_out/g)` times the tile of `M`'s row, then col2im adds each column
 //! entry to the input pixel its tap came from. Cost: `rows(M) * nnz(T)` multiply-adds, at GEMM speed.
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2};
 
 use super::forward::ConvGeo;
 use crate::layer::Conv2d;
+use crate::matrix::gemm_into;
 use crate::{Par, Scalar, Shape};
 
 /// `(M T, M b)`, where `T` is the Toeplitz matrix of `conv` at `input` and `b` its bias repeated over
@@ -41,9 +42,9 @@ pub(crate) fn conv_right_of<T: Scalar>(
         par.for_each_chunk_pair(&mut out, batch * n_in, &mut bias, batch, |c, dst, b| {
             let block = &msl[c * batch * n_mid..][..b.len() * n_mid];
             if batch == 1 {
-                b[0] = fold_row(conv, &geo, block, dst);
+                b[0] = col2im_row(conv, &geo, block, dst);
             } else {
-                fold_batch(conv, &geo, block, dst, b);
+                col2im_batch(conv, &geo, block, dst, b);
             }
         });
     }
@@ -54,7 +55,7 @@ pub(crate) fn conv_right_of<T: Scalar>(
 /// Rows of `M` whose images are small, folded together: per group, the rows' channel blocks are gathered
 /// into one `(C_out/g) x (rows * P)` matrix so a single GEMM forms all their column buffers. `out` holds
 /// the rows' results one after another, `bias` their bias contributions.
-fn fold_batch<T: Scalar>(
+fn col2im_batch<T: Scalar>(
     conv: &Conv2d<T>,
     geo: &ConvGeo,
     block: &[T],
@@ -66,6 +67,10 @@ fn fold_batch<T: Scalar>(
     let n_in = out.len() / nr;
     let ld = nr * geo.p;
     let k = conv.weight().as_standard_layout();
+    let k2 = k
+        .view()
+        .into_shape_with_order((conv.c_out(), geo.kg))
+        .expect("standard layout");
     let mut gathered = vec![T::zero(); geo.cpg_out * ld];
     let mut cols = vec![T::zero(); geo.kg * ld];
     let pl = phase_len(conv, geo, n_in);
@@ -78,25 +83,12 @@ fn fold_batch<T: Scalar>(
             }
         }
         // cols (kg x ld) = K_g^T (kg x cpg_out) * gathered (cpg_out x ld)
-        // SAFETY: K_g^T reads K (c_out, kg) standard layout transposed; both buffers are exactly sized.
-        unsafe {
-            T::gemm_raw(
-                geo.kg,
-                geo.cpg_out,
-                ld,
-                k.as_ptr().add(g * geo.cpg_out * geo.kg),
-                1,
-                geo.kg as isize,
-                gathered.as_ptr(),
-                ld as isize,
-                1,
-                cols.as_mut_ptr(),
-                ld as isize,
-                1,
-            );
-        }
+        let kg = k2.slice(s![g * geo.cpg_out..(g + 1) * geo.cpg_out, ..]);
+        let gathered = ArrayView2::from_shape((geo.cpg_out, ld), &gathered[..]).expect("sized");
+        let mut c = ArrayViewMut2::from_shape((geo.kg, ld), &mut cols[..]).expect("sized");
+        gemm_into(kg.t(), gathered, &mut c);
         for (j, row) in acc.chunks_mut(pl).enumerate() {
-            fold(conv, geo, g, &cols, ld, j * geo.p, 0..geo.oh, row);
+            col2im(conv, geo, g, &cols, ld, j * geo.p, 0..geo.oh, row);
         }
     }
     for (j, row) in acc.chunks(pl).enumerate() {
@@ -105,10 +97,15 @@ fn fold_batch<T: Scalar>(
     }
 }
 
-/// One row: for each group and tile of output rows, the column-buffer GEMM then the col2im fold. Returns
+/// One row: for each group and tile of output rows, the column-buffer GEMM then col2im. Returns
 /// the row's bias contribution.
-fn fold_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T]) -> T {
+fn col2im_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T]) -> T {
     let k = conv.weight().as_standard_layout();
+    let k2 = k
+        .view()
+        .into_shape_with_order((conv.c_out(), geo.kg))
+        .expect("standard layout");
+    let mrow_2d = ArrayView2::from_shape((conv.c_out(), geo.p), mrow).expect("one row of M");
     let rows = geo.tile_rows();
     let mut cols = vec![T::zero(); geo.kg * rows * geo.ow];
     let mut acc = vec![T::zero(); phase_len(conv, geo, out.len())];
@@ -117,25 +114,15 @@ fn fold_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T
             let i1 = (i0 + rows).min(geo.oh);
             let pt = (i1 - i0) * geo.ow;
             // cols (kg x pt) = K_g^T (kg x cpg_out) * M_row[g-channels, tile] (cpg_out x pt)
-            // SAFETY: K_g^T reads K (c_out, kg) standard layout transposed (row stride 1, col stride kg);
-            // the M block has row stride geo.p; cols is kg x pt, row stride pt.
-            unsafe {
-                T::gemm_raw(
-                    geo.kg,
-                    geo.cpg_out,
-                    pt,
-                    k.as_ptr().add(g * geo.cpg_out * geo.kg),
-                    1,
-                    geo.kg as isize,
-                    mrow.as_ptr().add(g * geo.cpg_out * geo.p + i0 * geo.ow),
-                    geo.p as isize,
-                    1,
-                    cols.as_mut_ptr(),
-                    pt as isize,
-                    1,
-                );
-            }
-            fold(conv, geo, g, &cols, pt, 0, i0..i1, &mut acc);
+            let kg = k2.slice(s![g * geo.cpg_out..(g + 1) * geo.cpg_out, ..]);
+            let m = mrow_2d.slice(s![
+                g * geo.cpg_out..(g + 1) * geo.cpg_out,
+                i0 * geo.ow..i0 * geo.ow + pt
+            ]);
+            let mut c =
+                ArrayViewMut2::from_shape((geo.kg, pt), &mut cols[..geo.kg * pt]).expect("sized");
+            gemm_into(kg.t(), m, &mut c);
+            col2im(conv, geo, g, &cols, pt, 0, i0..i1, &mut acc);
         }
     }
     unphase(conv, geo, &acc, out);
@@ -145,7 +132,7 @@ fn fold_row<T: Scalar>(conv: &Conv2d<T>, geo: &ConvGeo, mrow: &[T], out: &mut [T
 /// col2im: adds column-buffer entry `(q, off + (i - i0)*OW + j)` (row stride `ld`) to the input pixel that
 /// tap `q = (ci, a, b)` of output position `(i, j)` reads, for output rows `i` in `rows` (`i0` its start).
 #[allow(clippy::too_many_arguments)]
-fn fold<T: Scalar>(
+fn col2im<T: Scalar>(
     conv: &Conv2d<T>,
     geo: &ConvGeo,
     g: usize,
@@ -235,12 +222,12 @@ mod tests {
     use crate::lower::toeplitz;
 
     #[test]
-    fn fold_matches_dense_toeplitz() {
+    fn col2im_matches_dense_toeplitz() {
         for (conv, shape) in cases() {
             let t = toeplitz(&conv, shape).unwrap();
             let m = rows(t.matrix.nrows());
             let (prod, bias) = conv_right_of(m.view(), &conv, shape, Par::Rayon);
-            assert_eq!(prod, m.dot(&t.dense()), "{:?}", conv.config());
+            assert_eq!(prod, m.dot(&t.to_dense()), "{:?}", conv.config());
             assert_eq!(bias, m.dot(&t.bias), "{:?}", conv.config());
         }
     }

@@ -9,7 +9,7 @@ mod im2col;
 pub mod plan;
 
 pub use forward::forward_batch;
-pub use graph::collapse_graph;
+pub(crate) use graph::compose_graph;
 pub use plan::explain;
 
 use std::borrow::Cow;
@@ -19,94 +19,39 @@ use ndarray::{Array1, Array2, ArrayView2};
 use crate::layer::{Layer, Linear};
 use crate::lower::lower;
 use crate::matrix::{gemm, gemv, Matrix};
-use crate::memory;
+
+use crate::options::{Accumulate, Options};
 use crate::{Error, Par, Result, Scalar, Shape};
 use plan::{Kernel, Node, Plan, Side};
 
-/// How each product with a convolution is computed; see [`plan::Kernel`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Method {
-    /// The planner picks the order and the kernel of every product from the cost model.
-    #[default]
-    Auto,
-    /// Build each Toeplitz matrix densely and multiply with the parallel GEMM: the teaching path,
-    /// `F*n_mid*n_in` multiply-adds and `n_mid*n_in` extra memory.
-    Dense,
-    /// Keep each Toeplitz matrix in CSR and multiply the dense rows by it: `F*nnz(T)` multiply-adds.
-    Sparse,
-    /// Reverse mode: fold the dense rows back through each transposed convolution (GEMM + col2im),
-    /// `F*nnz(T)` multiply-adds at GEMM speed and no Toeplitz matrix in memory.
-    Im2col,
-}
-
-/// The precision the products are accumulated in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Accumulate {
-    /// The weights' own type.
-    #[default]
-    Native,
-    /// Widen to `f64`, compose, and round the result once (for `f32` weights: the result is the `f32`
-    /// rounding of the exact answer, up to `f64` error).
-    F64,
-}
-
-/// Options of [`collapse_with`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Options {
-    /// How convolution products are computed.
-    pub method: Method,
-    /// Accumulation precision.
-    pub accumulate: Accumulate,
-    /// Threads.
-    pub par: Par,
-    /// Largest working set, in bytes, a plan may allocate; checked before allocating.
-    pub memory_budget: u64,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            method: Method::default(),
-            accumulate: Accumulate::default(),
-            par: Par::default(),
-            memory_budget: memory::default_budget(),
-        }
-    }
-}
-
-/// Collapses a chain of linear layers into the one [`Linear`] it equals, with the default [`Options`].
+/// Collapses a chain of linear layers into the one [`Linear`] it equals.
 ///
 /// The result has weight `(n_out, n_in)` and bias `(n_out,)`, where `n_in` is the number of elements of
-/// `input` and `n_out` that of the chain's output; inputs and outputs are flattened in C order.
+/// `input` and `n_out` that of the chain's output; inputs and outputs are flattened in C order. `opts`
+/// chooses the kernels ([`crate::Method`]), the precision ([`Accumulate`]), the threads and the memory budget.
 ///
 /// # Errors
 /// [`Error::Shape`] when the chain does not fit `input`; [`Error::TooLarge`] when a product would exceed
 /// the memory budget; [`Error::InvalidLayer`] when the result overflows to infinity.
 ///
 /// ```
-/// use linear_collapse::{collapse, layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear}, Shape};
+/// use linear_collapse::{collapse, layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear}, Options, Shape};
 /// use ndarray::{Array1, Array2, Array4};
 /// let chain: Vec<Layer<f32>> = vec![
 ///     Conv2d::new(Array4::from_elem((2, 1, 2, 2), 0.25), Some(Array1::ones(2)), Conv2dConfig::default())?.into(),
 ///     Flatten.into(),
 ///     Linear::new(Array2::ones((3, 8)), None)?.into(),
 /// ];
-/// let fc = collapse(&chain, Shape::chw(1, 3, 3))?;
+/// let fc = collapse(&chain, Shape::chw(1, 3, 3), &Options::default())?;
 /// assert_eq!(fc.weight().dim(), (3, 9));
 /// assert_eq!(fc.bias().unwrap()[0], 8.0); // 2 channels x 4 positions x bias 1
 /// # Ok::<(), linear_collapse::Error>(())
 /// ```
-pub fn collapse<T: Scalar>(chain: &[Layer<T>], input: Shape) -> Result<Linear<T>> {
-    collapse_with(chain, input, &Options::default())
-}
-
-/// [`collapse`] with explicit [`Options`].
 ///
-/// # Errors
-/// As [`collapse`].
+/// With explicit options:
 ///
 /// ```
-/// use linear_collapse::{collapse_with, Accumulate, Method, Options, Shape};
+/// use linear_collapse::{collapse, Accumulate, Method, Options, Shape};
 /// use linear_collapse::layer::{Layer, Linear};
 /// use ndarray::array;
 /// let chain: Vec<Layer<f32>> = vec![
@@ -114,16 +59,12 @@ pub fn collapse<T: Scalar>(chain: &[Layer<T>], input: Shape) -> Result<Linear<T>
 ///     Linear::new(array![[3.0], [4.0]], None)?.into(),
 /// ];
 /// let opts = Options { method: Method::Dense, accumulate: Accumulate::F64, ..Options::default() };
-/// let fc = collapse_with(&chain, Shape::flat(2), &opts)?;
+/// let fc = collapse(&chain, Shape::flat(2), &opts)?;
 /// assert_eq!(fc.weight(), &array![[3.0, 6.0], [4.0, 8.0]]);
 /// assert_eq!(fc.bias().unwrap(), &array![3.0, 4.0]);
 /// # Ok::<(), linear_collapse::Error>(())
 /// ```
-pub fn collapse_with<T: Scalar>(
-    chain: &[Layer<T>],
-    input: Shape,
-    opts: &Options,
-) -> Result<Linear<T>> {
+pub fn collapse<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> Result<Linear<T>> {
     match opts.accumulate {
         Accumulate::Native => compose_chain(chain, input, opts),
         Accumulate::F64 => {
@@ -160,7 +101,7 @@ enum Operand<'a, A> {
 
 impl<A: Scalar> Operand<'_, A> {
     /// The matrix as a dense array (borrowed for a Linear or a product, built for a convolution).
-    fn dense(&self) -> Result<Cow<'_, Array2<A>>> {
+    fn as_dense(&self) -> Result<Cow<'_, Array2<A>>> {
         Ok(match self {
             Operand::Dense(a) => Cow::Borrowed(a),
             Operand::Layer(Layer::Linear(l), _) => Cow::Borrowed(l.weight()),
@@ -171,7 +112,7 @@ impl<A: Scalar> Operand<'_, A> {
     fn into_dense(self) -> Result<Array2<A>> {
         Ok(match self {
             Operand::Dense(a) => a,
-            other => other.dense()?.into_owned(),
+            other => other.as_dense()?.into_owned(),
         })
     }
 
@@ -238,7 +179,7 @@ fn eval<'a, A: Scalar>(
     let r = eval(right, plan, chain, par)?;
     if let (Kernel::Im2col, Operand::Layer(Layer::Conv2d(conv), s)) = (step.kernel, &r.m) {
         // The fold sums the bias contribution from the tiles it already reads.
-        let (m, c) = im2col::conv_right_of(l.m.dense()?.view(), conv, *s, par);
+        let (m, c) = im2col::conv_right_of(l.m.as_dense()?.view(), conv, *s, par);
         return Ok(Value {
             m: Operand::Dense(m),
             c: Some(c + &l.bias()),
@@ -261,18 +202,20 @@ fn product<A: Scalar>(
     par: Par,
 ) -> Result<Array2<A>> {
     Ok(match (kernel, side) {
-        (Kernel::Gemm, _) | (_, Side::None) => gemm(l.dense()?.view(), r.dense()?.view(), par),
+        (Kernel::Gemm, _) | (_, Side::None) => {
+            gemm(l.as_dense()?.view(), r.as_dense()?.view(), par)
+        }
         (_, Side::Right) => {
             let Operand::Layer(layer, s) = r else {
                 unreachable!("the planner puts a structured layer on the right")
             };
-            right_product(l.dense()?.view(), layer, *s, kernel, par)?
+            right_product(l.as_dense()?.view(), layer, *s, kernel, par)?
         }
         (_, Side::Left) => {
             let Operand::Layer(layer, s) = l else {
                 unreachable!("the planner puts a structured layer on the left")
             };
-            left_product(layer, *s, r.dense()?.view(), kernel, par)?
+            left_product(layer, *s, r.as_dense()?.view(), kernel, par)?
         }
     })
 }

@@ -14,6 +14,7 @@ use crate::{infer, Error, Method, Options, Result, Scalar, Shape};
 
 /// The kernel that computes one product `L R`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Kernel {
     /// Dense `L` times dense `R`: the parallel tiled GEMM.
     Gemm,
@@ -41,6 +42,7 @@ impl fmt::Display for Kernel {
 
 /// Which operand of a product stays a structured convolution (the other is dense).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Side {
     /// Neither: both dense.
     None,
@@ -78,40 +80,100 @@ pub(crate) enum Node {
 
 /// One product of the plan.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Step {
     /// Chain indices of the layers in the left operand (applied last).
-    pub left: (usize, usize),
+    pub(crate) left: (usize, usize),
     /// Chain indices of the layers in the right operand (applied first).
-    pub right: (usize, usize),
+    pub(crate) right: (usize, usize),
     /// `(rows, inner, cols)` of the product.
-    pub dims: (usize, usize, usize),
+    pub(crate) dims: (usize, usize, usize),
     /// The kernel.
-    pub kernel: Kernel,
+    pub(crate) kernel: Kernel,
     /// Which operand stays a convolution.
-    pub side: Side,
+    pub(crate) side: Side,
     /// Multiply-adds.
-    pub macs: u64,
+    pub(crate) macs: u64,
     /// Bytes read and written (operands once, result once, plus temporaries).
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Bytes allocated by this step: its result and temporaries.
-    pub alloc_bytes: u64,
+    pub(crate) alloc_bytes: u64,
 }
 
 /// The chosen order and kernels for a chain, with predicted costs.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Plan {
     pub(crate) factors: Vec<Factor>,
     pub(crate) root: Option<Node>,
     /// The products in execution order.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// Total multiply-adds.
-    pub macs: u64,
+    pub(crate) macs: u64,
     /// Predicted peak of memory allocated at once.
-    pub peak_bytes: u64,
+    pub(crate) peak_bytes: u64,
     /// Predicted time in seconds (rough: fixed rates per kernel on a 2-core machine).
-    pub predicted_seconds: f64,
+    pub(crate) predicted_seconds: f64,
     /// Input and output shapes of the chain.
-    pub shapes: (Shape, Shape),
+    pub(crate) shapes: (Shape, Shape),
+}
+
+impl Step {
+    /// Chain indices `(first, last)` of the layers in the left operand (applied last).
+    pub fn left(&self) -> (usize, usize) {
+        self.left
+    }
+    /// Chain indices `(first, last)` of the layers in the right operand (applied first).
+    pub fn right(&self) -> (usize, usize) {
+        self.right
+    }
+    /// `(rows, inner, cols)` of the product.
+    pub fn dims(&self) -> (usize, usize, usize) {
+        self.dims
+    }
+    /// The kernel.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+    /// Which operand stays a convolution.
+    pub fn side(&self) -> Side {
+        self.side
+    }
+    /// Multiply-adds.
+    pub fn macs(&self) -> u64 {
+        self.macs
+    }
+    /// Bytes read and written (operands once, result once, plus temporaries).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+    /// Bytes allocated by this step: its result and temporaries.
+    pub fn alloc_bytes(&self) -> u64 {
+        self.alloc_bytes
+    }
+}
+
+impl Plan {
+    /// The products in execution order.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+    /// Total multiply-adds.
+    pub fn macs(&self) -> u64 {
+        self.macs
+    }
+    /// Predicted peak of memory allocated at once, in bytes.
+    pub fn peak_bytes(&self) -> u64 {
+        self.peak_bytes
+    }
+    /// Predicted time in seconds (rough: fixed rates per kernel on a 2-core machine).
+    pub fn predicted_seconds(&self) -> f64 {
+        self.predicted_seconds
+    }
+    /// Input and output shapes of the chain.
+    pub fn shapes(&self) -> (Shape, Shape) {
+        self.shapes
+    }
 }
 
 impl fmt::Display for Plan {
@@ -192,7 +254,7 @@ struct Best {
 ///     Linear::new(Array2::zeros((10, 65536)), None)?.into(),
 /// ];
 /// let plan = explain(&chain, Shape::chw(3, 32, 32), &Options::default())?;
-/// assert_eq!(plan.steps[0].kernel.to_string(), "im2col");
+/// assert_eq!(plan.steps()[0].kernel().to_string(), "im2col");
 /// println!("{plan}");
 /// # Ok::<(), linear_collapse::Error>(())
 /// ```
@@ -302,8 +364,8 @@ fn sparse_nnz<T: Scalar>(layer: &Layer<T>, input: Shape, output: Shape) -> Optio
             let (_, cpg_out, kh, kw) = c.weight().dim();
             Some(n_in * (cpg_out * kh * kw) as u64)
         }
-        Layer::AvgPool2d(p) => Some(n_out * (p.kernel()[0] * p.kernel()[1]) as u64),
-        Layer::AvgPool1d(p) => Some(n_out * p.kernel() as u64),
+        Layer::AvgPool2d(p) => Some(n_out * (p.kernel_size()[0] * p.kernel_size()[1]) as u64),
+        Layer::AvgPool1d(p) => Some(n_out * p.kernel_size() as u64),
         // BatchNorm, Pad, Upsample, Permute: at most one entry per output.
         _ => Some(n_out),
     }

@@ -88,165 +88,29 @@ fn uints(v: &Value, what: &str) -> Result<Vec<usize>> {
     }
 }
 
+/// One layer of the spec being read: its index, JSON object, type, and the weights.
+struct Entry<'a> {
+    i: usize,
+    l: &'a Value,
+    ty: &'a str,
+    w: &'a Weights,
+}
+
 fn layer(i: usize, l: &Value, w: &Weights) -> Result<Layer<f32>> {
     let ty = l["type"]
         .as_str()
         .ok_or_else(|| Error::format(format!("chain spec: layer #{i}"), "missing 'type'"))?;
-    let ctx = |key: &str| format!("chain spec: layer #{i} ({ty}) key '{key}'");
-    let opt = |key: &str, default: Vec<usize>| -> Result<Vec<usize>> {
-        if l[key].is_null() {
-            Ok(default)
-        } else {
-            uints(&l[key], &ctx(key))
-        }
-    };
-    let two = |key: &str, d: usize| -> Result<[usize; 2]> {
-        match opt(key, vec![d])?.as_slice() {
-            [a] => Ok([*a, *a]),
-            [a, b] => Ok([*a, *b]),
-            other => Err(Error::format(
-                ctx(key),
-                format!("expected 1 or 2 values, got {other:?}"),
-            )),
-        }
-    };
-    let name = || {
-        l["name"].as_str().map(str::to_string).ok_or_else(|| {
-            Error::format(
-                format!("chain spec: layer #{i} ({ty})"),
-                "missing 'name' (the state_dict prefix)",
-            )
-        })
-    };
-    let t = |suffix: &str| -> Result<ndarray::ArrayD<f32>> {
-        w.tensor::<f32>(&format!("{}.{suffix}", name()?))
-    };
-    let has = |suffix: &str| {
-        name()
-            .map(|n| w.names().contains(&format!("{n}.{suffix}")))
-            .unwrap_or(false)
-    };
-    let dim_err = |what: &'static str| {
-        move |e: ndarray::ShapeError| {
-            Error::format(format!("layer #{i} ({ty}) {what}"), e.to_string())
-        }
-    };
-    let bias = || -> Result<Option<Array1<f32>>> {
-        if has("bias") {
-            Ok(Some(
-                t("bias")?
-                    .into_dimensionality::<Ix1>()
-                    .map_err(dim_err("bias"))?,
-            ))
-        } else {
-            Ok(None)
-        }
-    };
+    let e = Entry { i, l, ty, w };
     Ok(match ty {
         "Flatten" => Flatten.into(),
         "Identity" => Identity.into(),
         "Dropout" => Dropout::new(l["p"].as_f64().unwrap_or(0.5))?.into(),
-        "Linear" => Linear::new(
-            t("weight")?
-                .into_dimensionality::<Ix2>()
-                .map_err(dim_err("weight"))?,
-            bias()?,
-        )?
-        .into(),
-        "Conv2d" => {
-            let pad = match opt("padding", vec![0])?.as_slice() {
-                [p] => [*p; 4],
-                [p, q] => [*p, *q, *p, *q],
-                [a, b, c, d] => [*a, *b, *c, *d],
-                other => {
-                    return Err(Error::format(
-                        ctx("padding"),
-                        format!("expected 1, 2 or 4 values, got {other:?}"),
-                    ))
-                }
-            };
-            let cfg = Conv2dConfig {
-                stride: two("stride", 1)?,
-                dilation: two("dilation", 1)?,
-                padding: pad,
-                groups: opt("groups", vec![1])?[0],
-            };
-            Conv2d::new(
-                t("weight")?
-                    .into_dimensionality::<Ix4>()
-                    .map_err(dim_err("weight"))?,
-                bias()?,
-                cfg,
-            )?
-            .into()
-        }
-        "Conv1d" => {
-            let p = opt("padding", vec![0])?;
-            let cfg = Conv1dConfig {
-                stride: opt("stride", vec![1])?[0],
-                dilation: opt("dilation", vec![1])?[0],
-                padding: [p[0], *p.get(1).unwrap_or(&p[0])],
-                groups: opt("groups", vec![1])?[0],
-            };
-            Conv1d::new(
-                t("weight")?
-                    .into_dimensionality::<Ix3>()
-                    .map_err(dim_err("weight"))?,
-                bias()?,
-                cfg,
-            )?
-            .into()
-        }
-        "BatchNorm1d" | "BatchNorm2d" => {
-            let v = |s: &'static str| -> Result<Array1<f32>> {
-                t(s)?.into_dimensionality::<Ix1>().map_err(dim_err(s))
-            };
-            let gamma = if has("weight") {
-                Some(v("weight")?)
-            } else {
-                None
-            };
-            BatchNorm::new(
-                v("running_mean")?,
-                v("running_var")?,
-                l["eps"].as_f64().unwrap_or(1e-5),
-                gamma,
-                bias()?,
-            )?
-            .into()
-        }
-        "AvgPool2d" => {
-            let k = two("kernel_size", 1)?;
-            let [ph, pw] = two("padding", 0)?;
-            let cfg = AvgPool2dConfig {
-                stride: if l["stride"].is_null() {
-                    None
-                } else {
-                    Some(two("stride", 1)?)
-                },
-                padding: [ph, pw, ph, pw],
-                ceil_mode: l["ceil_mode"].as_bool().unwrap_or(false),
-                count_include_pad: l["count_include_pad"].as_bool().unwrap_or(true),
-            };
-            AvgPool2d::new(k, cfg)?.into()
-        }
-        "ZeroPad2d" | "ConstantPad2d" => {
-            let p = match opt("padding", vec![0])?.as_slice() {
-                [p] => [*p; 4],
-                [l_, r, t_, b] => [*t_, *l_, *b, *r],
-                other => {
-                    return Err(Error::format(
-                        ctx("padding"),
-                        format!("expected 1 or 4 values (left, right, top, bottom), got {other:?}"),
-                    ))
-                }
-            };
-            Pad::new(
-                p,
-                PadMode::Constant(l["value"].as_f64().unwrap_or(0.0) as f32),
-            )?
-            .into()
-        }
+        "Linear" => Linear::new(e.weight::<Ix2>()?, e.bias()?)?.into(),
+        "Conv2d" => conv2d(&e)?.into(),
+        "Conv1d" => conv1d(&e)?.into(),
+        "BatchNorm1d" | "BatchNorm2d" => batchnorm(&e)?.into(),
+        "AvgPool2d" => avgpool2d(&e)?.into(),
+        "ZeroPad2d" | "ConstantPad2d" => pad(&e)?.into(),
         other => {
             return Err(Error::Unsupported {
                 op_type: other.into(),
@@ -254,4 +118,170 @@ fn layer(i: usize, l: &Value, w: &Weights) -> Result<Layer<f32>> {
             })
         }
     })
+}
+
+impl Entry<'_> {
+    /// Names the layer and `key` in errors.
+    fn ctx(&self, key: &str) -> String {
+        format!("chain spec: layer #{} ({}) key '{key}'", self.i, self.ty)
+    }
+
+    /// The integers under `key` (`default` when absent).
+    fn ints(&self, key: &str, default: Vec<usize>) -> Result<Vec<usize>> {
+        if self.l[key].is_null() {
+            Ok(default)
+        } else {
+            uints(&self.l[key], &self.ctx(key))
+        }
+    }
+
+    /// Exactly one integer under `key` (an int or a one-element list).
+    fn one(&self, key: &str, default: usize) -> Result<usize> {
+        match self.ints(key, vec![default])?.as_slice() {
+            [a] => Ok(*a),
+            other => Err(Error::format(
+                self.ctx(key),
+                format!("expected one value, got {other:?}"),
+            )),
+        }
+    }
+
+    /// One integer for both axes, or a pair.
+    fn two(&self, key: &str, default: usize) -> Result<[usize; 2]> {
+        match self.ints(key, vec![default])?.as_slice() {
+            [a] => Ok([*a, *a]),
+            [a, b] => Ok([*a, *b]),
+            other => Err(Error::format(
+                self.ctx(key),
+                format!("expected 1 or 2 values, got {other:?}"),
+            )),
+        }
+    }
+
+    /// The state_dict prefix.
+    fn name(&self) -> Result<&str> {
+        self.l["name"].as_str().ok_or_else(|| {
+            Error::format(
+                format!("chain spec: layer #{} ({})", self.i, self.ty),
+                "missing 'name' (the state_dict prefix)",
+            )
+        })
+    }
+
+    fn has(&self, suffix: &str) -> bool {
+        self.name()
+            .map(|n| self.w.names().contains(&format!("{n}.{suffix}")))
+            .unwrap_or(false)
+    }
+
+    /// The tensor `<name>.<suffix>` with `D` dimensions.
+    fn tensor<D: ndarray::Dimension>(&self, suffix: &str) -> Result<ndarray::Array<f32, D>> {
+        self.w
+            .tensor::<f32>(&format!("{}.{suffix}", self.name()?))?
+            .into_dimensionality::<D>()
+            .map_err(|e| {
+                Error::format(
+                    format!("layer #{} ({}) {suffix}", self.i, self.ty),
+                    e.to_string(),
+                )
+            })
+    }
+
+    fn weight<D: ndarray::Dimension>(&self) -> Result<ndarray::Array<f32, D>> {
+        self.tensor("weight")
+    }
+
+    fn bias(&self) -> Result<Option<Array1<f32>>> {
+        self.optional("bias")
+    }
+
+    fn optional(&self, suffix: &str) -> Result<Option<Array1<f32>>> {
+        self.has(suffix)
+            .then(|| self.tensor::<Ix1>(suffix))
+            .transpose()
+    }
+}
+
+fn conv2d(e: &Entry<'_>) -> Result<Conv2d<f32>> {
+    let padding = match e.ints("padding", vec![0])?.as_slice() {
+        [p] => [*p; 4],
+        [p, q] => [*p, *q, *p, *q],
+        [a, b, c, d] => [*a, *b, *c, *d],
+        other => {
+            return Err(Error::format(
+                e.ctx("padding"),
+                format!("expected 1, 2 or 4 values, got {other:?}"),
+            ))
+        }
+    };
+    let cfg = Conv2dConfig {
+        stride: e.two("stride", 1)?,
+        dilation: e.two("dilation", 1)?,
+        padding,
+        groups: e.one("groups", 1)?,
+    };
+    Conv2d::new(e.weight::<Ix4>()?, e.bias()?, cfg)
+}
+
+fn conv1d(e: &Entry<'_>) -> Result<Conv1d<f32>> {
+    let padding = match e.ints("padding", vec![0])?.as_slice() {
+        [p] => [*p, *p],
+        [p, q] => [*p, *q],
+        other => {
+            return Err(Error::format(
+                e.ctx("padding"),
+                format!("expected 1 or 2 values, got {other:?}"),
+            ))
+        }
+    };
+    let cfg = Conv1dConfig {
+        stride: e.one("stride", 1)?,
+        dilation: e.one("dilation", 1)?,
+        padding,
+        groups: e.one("groups", 1)?,
+    };
+    Conv1d::new(e.weight::<Ix3>()?, e.bias()?, cfg)
+}
+
+fn batchnorm(e: &Entry<'_>) -> Result<BatchNorm<f32>> {
+    BatchNorm::new(
+        e.tensor::<Ix1>("running_mean")?,
+        e.tensor::<Ix1>("running_var")?,
+        e.l["eps"].as_f64().unwrap_or(1e-5),
+        e.optional("weight")?,
+        e.bias()?,
+    )
+}
+
+fn avgpool2d(e: &Entry<'_>) -> Result<AvgPool2d> {
+    let k = e.two("kernel_size", 1)?;
+    let [ph, pw] = e.two("padding", 0)?;
+    let cfg = AvgPool2dConfig {
+        stride: if e.l["stride"].is_null() {
+            None
+        } else {
+            Some(e.two("stride", 1)?)
+        },
+        padding: [ph, pw, ph, pw],
+        ceil_mode: e.l["ceil_mode"].as_bool().unwrap_or(false),
+        count_include_pad: e.l["count_include_pad"].as_bool().unwrap_or(true),
+    };
+    AvgPool2d::new(k, cfg)
+}
+
+fn pad(e: &Entry<'_>) -> Result<Pad<f32>> {
+    let p = match e.ints("padding", vec![0])?.as_slice() {
+        [p] => [*p; 4],
+        [l, r, t, b] => [*t, *l, *b, *r],
+        other => {
+            return Err(Error::format(
+                e.ctx("padding"),
+                format!("expected 1 or 4 values (left, right, top, bottom), got {other:?}"),
+            ))
+        }
+    };
+    Pad::new(
+        p,
+        PadMode::Constant(e.l["value"].as_f64().unwrap_or(0.0) as f32),
+    )
 }

@@ -126,10 +126,10 @@ impl AvgPool1d {
     ///
     /// ```
     /// use linear_collapse::layer::{AvgPool1d, AvgPool1dConfig};
-    /// assert_eq!(AvgPool1d::new(4, AvgPool1dConfig::default())?.kernel(), 4);
+    /// assert_eq!(AvgPool1d::new(4, AvgPool1dConfig::default())?.kernel_size(), 4);
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
-    pub fn kernel(&self) -> usize {
+    pub fn kernel_size(&self) -> usize {
         self.kernel
     }
 
@@ -200,7 +200,7 @@ impl AvgPool1d {
     /// ```
     /// use linear_collapse::layer::{AvgPool1d, AvgPool1dConfig};
     /// let pool = AvgPool1d::new(3, AvgPool1dConfig::default().padding(1))?.to_avgpool2d();
-    /// assert_eq!((pool.kernel(), pool.padding()), ([1, 3], [0, 1, 0, 1]));
+    /// assert_eq!((pool.kernel_size(), pool.padding()), ([1, 3], [0, 1, 0, 1]));
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
     pub fn to_avgpool2d(&self) -> AvgPool2d {

@@ -138,10 +138,10 @@ impl AvgPool2d {
     ///
     /// ```
     /// use linear_collapse::layer::{AvgPool2d, AvgPool2dConfig};
-    /// assert_eq!(AvgPool2d::new([3, 2], AvgPool2dConfig::default())?.kernel(), [3, 2]);
+    /// assert_eq!(AvgPool2d::new([3, 2], AvgPool2dConfig::default())?.kernel_size(), [3, 2]);
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
-    pub fn kernel(&self) -> [usize; 2] {
+    pub fn kernel_size(&self) -> [usize; 2] {
         self.kernel
     }
 
@@ -195,7 +195,7 @@ impl AvgPool2d {
     /// ```
     /// use linear_collapse::layer::{AvgPool2d, AvgPool2dConfig};
     /// let pool = AvgPool2d::new([2, 2], AvgPool2dConfig::default())?;
-    /// assert_eq!(AvgPool2d::new(pool.kernel(), pool.config())?, pool);
+    /// assert_eq!(AvgPool2d::new(pool.kernel_size(), pool.config())?, pool);
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
     pub fn config(&self) -> AvgPool2dConfig {

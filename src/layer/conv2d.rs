@@ -157,6 +157,18 @@ impl<T: Scalar> Conv2d<T> {
         &self.geometry
     }
 
+    /// Kernel size `[kh, kw]` (the weight's last two dimensions), as for every layer with a kernel.
+    ///
+    /// ```
+    /// use linear_collapse::layer::{Conv2d, Conv2dConfig};
+    /// let conv = Conv2d::new(ndarray::Array4::<f32>::zeros((4, 2, 3, 5)), None, Conv2dConfig::default())?;
+    /// assert_eq!(conv.kernel_size(), [3, 5]);
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    pub fn kernel_size(&self) -> [usize; 2] {
+        self.geometry.kernel
+    }
+
     /// Number of groups.
     pub fn groups(&self) -> usize {
         self.groups

@@ -261,10 +261,10 @@ impl<T: Scalar> ConvTranspose2d<T> {
     /// use linear_collapse::layer::ConvTranspose2d;
     /// use ndarray::Array4;
     /// let up = ConvTranspose2d::new(Array4::<f32>::ones((1, 1, 2, 3)), None, Default::default())?;
-    /// assert_eq!(up.kernel(), [2, 3]);
+    /// assert_eq!(up.kernel_size(), [2, 3]);
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
-    pub fn kernel(&self) -> [usize; 2] {
+    pub fn kernel_size(&self) -> [usize; 2] {
         let (_, _, kh, kw) = self.weight.dim();
         [kh, kw]
     }
@@ -281,7 +281,7 @@ impl<T: Scalar> ConvTranspose2d<T> {
     /// ```
     pub fn out_dims(&self, [h, w]: [usize; 2]) -> Option<[usize; 2]> {
         let c = &self.config;
-        let k = self.kernel();
+        let k = self.kernel_size();
         let axis = |a: usize, n: usize| {
             let pads = [c.padding[a], c.padding[a + 2]];
             transposed_out_dim(
@@ -343,7 +343,7 @@ impl<T: Scalar> ConvTranspose2d<T> {
     /// ```
     pub fn describe(&self) -> String {
         let c = &self.config;
-        let k = self.kernel();
+        let k = self.kernel_size();
         let mut s = format!(
             "ConvTranspose2d({}->{}, k{}x{}",
             self.c_in(),

@@ -39,7 +39,7 @@ fn windows(n: usize, k: usize, s: usize, [pad_lo, pad_hi]: [usize; 2], out: usiz
 /// The map of `p` from `input` to `output` (both checked by the caller).
 pub(super) fn lower<T: Scalar>(p: &AvgPool2d, input: Shape, output: Shape) -> AffineMap<T> {
     let ([c, h, w], [_, oh, ow]) = (chw(input), chw(output));
-    let (k, s, pad) = (p.kernel(), p.stride(), p.padding());
+    let (k, s, pad) = (p.kernel_size(), p.stride(), p.padding());
     let wy = windows(h, k[0], s[0], [pad[0], pad[2]], oh);
     let wx = windows(w, k[1], s[1], [pad[1], pad[3]], ow);
     let mut triplets = Vec::new();

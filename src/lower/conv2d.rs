@@ -28,7 +28,7 @@ pub struct Toeplitz<T> {
 
 impl<T: Scalar> Toeplitz<T> {
     /// `T` as a dense matrix.
-    pub fn dense(&self) -> Array2<T> {
+    pub fn to_dense(&self) -> Array2<T> {
         self.matrix.to_dense()
     }
 
@@ -54,7 +54,7 @@ impl<T: Scalar> Toeplitz<T> {
 /// let t = toeplitz(&conv, Shape::chw(1, 3, 3))?;
 /// assert_eq!(t.output_shape, Shape::chw(1, 2, 2));
 /// assert_eq!(t.matrix.nnz(), 16);
-/// assert_eq!(t.dense().row(0).to_vec(), vec![1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+/// assert_eq!(t.to_dense().row(0).to_vec(), vec![1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
 /// assert_eq!(t.bias.to_vec(), vec![0.5; 4]);
 /// # Ok::<(), linear_collapse::Error>(())
 /// ```

@@ -40,7 +40,7 @@ pub(super) fn lower<T: Scalar>(
 ) -> AffineMap<T> {
     let ([_, h, w], [c_out, oh, ow]) = (chw(input), chw(output));
     let cfg = conv.config();
-    let k = conv.kernel();
+    let k = conv.kernel_size();
     let ty = axis_taps(oh, h, k[0], cfg.stride[0], cfg.dilation[0], cfg.padding[0]);
     let tx = axis_taps(ow, w, k[1], cfg.stride[1], cfg.dilation[1], cfg.padding[1]);
     let weight = conv.weight();

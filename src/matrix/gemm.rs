@@ -3,7 +3,9 @@
 //! The tiles depend only on the matrix sizes, so the result is bit-identical with any number of threads;
 //! `matrixmultiply` runs single-threaded inside each tile, so there is one level of parallelism.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
 
 use crate::{Par, Scalar};
 
@@ -11,14 +13,6 @@ use crate::{Par, Scalar};
 const TILE_M: usize = 128;
 /// Columns of one output tile.
 const TILE_N: usize = 512;
-
-/// A raw pointer that may cross threads: each tile writes a disjoint part of the output.
-#[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
-// SAFETY: tiles never overlap, so no two threads write the same element.
-unsafe impl<T> Send for SendPtr<T> {}
-// SAFETY: as above; the pointer is only read to compute tile offsets.
-unsafe impl<T> Sync for SendPtr<T> {}
 
 /// `A B`, computed in parallel over fixed tiles of the output.
 ///
@@ -39,37 +33,37 @@ pub fn gemm<T: Scalar>(a: ArrayView2<T>, b: ArrayView2<T>, par: Par) -> Array2<T
     if m == 0 || n == 0 || k == 0 {
         return c;
     }
-    let tiles_m = m.div_ceil(TILE_M);
-    let tiles_n = n.div_ceil(TILE_N);
-    let cptr = SendPtr(c.as_mut_ptr());
-    let (rsa, csa) = (a.strides()[0], a.strides()[1]);
-    let (rsb, csb) = (b.strides()[0], b.strides()[1]);
-    let (ap, bp) = (SendPtr(a.as_ptr() as *mut T), SendPtr(b.as_ptr() as *mut T));
-    par.for_each(tiles_m * tiles_n, move |t| {
-        let (ti, tj) = (t / tiles_n, t % tiles_n);
-        let (i0, j0) = (ti * TILE_M, tj * TILE_N);
-        let (mt, nt) = (TILE_M.min(m - i0), TILE_N.min(n - j0));
-        let (ap, bp, cp) = (ap, bp, cptr);
-        // SAFETY: offsets stay inside the three matrices (i0 < m, j0 < n); tiles are disjoint in `c`, which
-        // is standard layout with row stride `n`.
-        unsafe {
-            T::gemm_raw(
-                mt,
-                k,
-                nt,
-                ap.0.offset(i0 as isize * rsa),
-                rsa,
-                csa,
-                bp.0.offset(j0 as isize * csb),
-                rsb,
-                csb,
-                cp.0.add(i0 * n + j0),
-                n as isize,
-                1,
-            );
+    // Disjoint tiles of `c`, each with the rows of `a` and the columns of `b` it needs.
+    let mut tiles: Vec<(ArrayView2<T>, ArrayView2<T>, ArrayViewMut2<T>)> = Vec::new();
+    for (ti, mut rest) in c.axis_chunks_iter_mut(Axis(0), TILE_M).enumerate() {
+        let i0 = ti * TILE_M;
+        let a_rows = a.slice(s![i0..i0 + rest.nrows(), ..]);
+        let mut j0 = 0;
+        while rest.ncols() > 0 {
+            let cut = TILE_N.min(rest.ncols());
+            let (tile, tail) = rest.split_at(Axis(1), cut);
+            tiles.push((a_rows, b.slice(s![.., j0..j0 + tile.ncols()]), tile));
+            j0 += TILE_N;
+            rest = tail;
         }
-    });
+    }
+    let run =
+        |(a, b, mut c): (ArrayView2<T>, ArrayView2<T>, ArrayViewMut2<T>)| gemm_into(a, b, &mut c);
+    match par {
+        Par::Seq => tiles.into_iter().for_each(run),
+        Par::Rayon => tiles.into_par_iter().for_each(run),
+    }
     c
+}
+
+/// `c = a b` on views of any strides: one single-threaded `matrixmultiply` call (through ndarray's
+/// `general_mat_mul`), the kernel every product of this crate ends in.
+///
+/// # Panics
+/// When the dimensions do not agree.
+#[track_caller]
+pub(crate) fn gemm_into<T: Scalar>(a: ArrayView2<T>, b: ArrayView2<T>, c: &mut ArrayViewMut2<T>) {
+    general_mat_mul(T::one(), &a, &b, T::zero(), c);
 }
 
 /// `A x`, in parallel over blocks of rows; each row's dot product is sequential, so the bits do not

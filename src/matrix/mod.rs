@@ -4,6 +4,7 @@ mod csr;
 mod gemm;
 
 pub use csr::Csr;
+pub(crate) use gemm::gemm_into;
 pub use gemm::{gemm, gemv};
 
 use ndarray::{Array1, Array2};

@@ -4,10 +4,12 @@
 //! layers' parameters and does its own output-size arithmetic, so a bug in one side shows as a disagreement.
 
 mod conv;
+mod graph;
 mod pool;
 mod probe;
 mod reindex;
 
+pub(crate) use graph::{forward_graph, GraphNode, GraphOp};
 pub use probe::{probe, Probe};
 
 use crate::layer::{BatchNorm, Layer, Linear};

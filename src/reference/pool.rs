@@ -66,7 +66,7 @@ pub(super) fn avgpool2d(p: &AvgPool2d, shape: Shape, x: &[f64]) -> Step {
     let Shape::Chw { c, h, w } = shape else {
         return Err(wrong("(C, H, W)", "wrong input"));
     };
-    let (k, s, pad, ceil) = (p.kernel(), p.stride(), p.padding(), p.ceil_mode());
+    let (k, s, pad, ceil) = (p.kernel_size(), p.stride(), p.padding(), p.ceil_mode());
     let wy = axis_windows(h, pad[0], pad[2], k[0], s[0], ceil);
     let wx = axis_windows(w, pad[1], pad[3], k[1], s[1], ceil);
     if wy.is_empty() || wx.is_empty() {
@@ -88,7 +88,7 @@ pub(super) fn avgpool1d(p: &AvgPool1d, shape: Shape, x: &[f64]) -> Step {
         return Err(wrong("(C, L)", "wrong input"));
     };
     let [lo, hi] = p.padding();
-    let wx = axis_windows(l, lo, hi, p.kernel(), p.stride(), p.ceil_mode());
+    let wx = axis_windows(l, lo, hi, p.kernel_size(), p.stride(), p.ceil_mode());
     if wx.is_empty() {
         return Err(wrong("(C, L)", "no window fits"));
     }

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use linear_collapse::io::{npy, onnx, safetensors};
+use linear_collapse::io::onnx::OnnxModel;
+use linear_collapse::io::{npy, safetensors};
 use ndarray::{Array2, ArrayD, Ix2};
 
 use crate::common::data_dir;
@@ -46,14 +47,7 @@ fn collapse_writes_a_smaller_model_that_verifies() {
     );
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("3 nodes -> 2"), "{text}");
-    let m = onnx::read_model(&out).unwrap();
-    let ops: Vec<_> = m
-        .graph
-        .unwrap()
-        .node
-        .iter()
-        .map(|n| n.op_type.clone())
-        .collect();
+    let ops = OnnxModel::read(&out).unwrap().op_types();
     assert_eq!(ops, ["Flatten", "Gemm"]);
     let v = run(bin().arg("verify").arg(case("seed_conv_fc")).arg(&out));
     assert_eq!(
@@ -212,13 +206,6 @@ fn an_unknown_op_splits_the_run() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let ops: Vec<_> = onnx::read_model(&out)
-        .unwrap()
-        .graph
-        .unwrap()
-        .node
-        .iter()
-        .map(|n| n.op_type.clone())
-        .collect();
+    let ops = OnnxModel::read(&out).unwrap().op_types();
     assert_eq!(ops, ["Conv", "Erf", "Flatten", "Gemm"]);
 }

@@ -2,7 +2,7 @@
 //! into blocks that depend only on the problem's shape.
 
 use linear_collapse::layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear};
-use linear_collapse::{collapse_with, Accumulate, Method, Options, Par, Shape};
+use linear_collapse::{collapse, Accumulate, Method, Options, Par, Shape};
 use ndarray::{Array1, Array2, Array4};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -83,7 +83,7 @@ fn big_conv_chain() -> (Vec<Layer<f32>>, Shape) {
 
 /// Weight and bias bits of one collapse.
 fn bits(chain: &[Layer<f32>], input: Shape, opts: &Options) -> (Vec<u32>, Vec<u32>) {
-    let fc = collapse_with(chain, input, opts).expect("collapse");
+    let fc = collapse(chain, input, opts).expect("collapse");
     let w = fc.weight().iter().map(|v| v.to_bits()).collect();
     let b = fc.bias_or_zeros().iter().map(|v| v.to_bits()).collect();
     (w, b)

@@ -3,9 +3,7 @@
 use linear_collapse::compose::{explain, forward_batch};
 use linear_collapse::io::safetensors::Weights;
 use linear_collapse::layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear};
-use linear_collapse::{
-    collapse, collapse_with, infer, lower, reference, Error, Method, Options, Par, Shape,
-};
+use linear_collapse::{collapse, infer, lower, reference, Error, Method, Options, Par, Shape};
 use ndarray::{array, Array1, Array2, Array4};
 
 use crate::common::{data_dir, largest_allocation, Case};
@@ -44,13 +42,16 @@ pub(crate) fn assert_chain_error(chain: &[Layer<f32>], input: Shape, index: usiz
         "{e:?}"
     );
     assert_mentions(&e, &all);
-    assert_mentions(&collapse(chain, input).unwrap_err(), &all);
+    assert_mentions(
+        &collapse(chain, input, &Options::default()).unwrap_err(),
+        &all,
+    );
     for method in [Method::Dense, Method::Sparse, Method::Im2col] {
         let opts = Options {
             method,
             ..Options::default()
         };
-        assert_mentions(&collapse_with(chain, input, &opts).unwrap_err(), &all);
+        assert_mentions(&collapse(chain, input, &opts).unwrap_err(), &all);
         assert_mentions(&explain(chain, input, &opts).unwrap_err(), &all);
     }
     let batch = ndarray::Array2::<f32>::zeros((2, input.numel()));
@@ -230,7 +231,7 @@ fn weights_that_overflow_f32_are_an_error() {
             .into(),
         Linear::new(big, None).unwrap().into(),
     ];
-    let e = collapse(&chain, Shape::flat(1)).unwrap_err();
+    let e = collapse(&chain, Shape::flat(1), &Options::default()).unwrap_err();
     assert_mentions(&e, &["collapsed layer", "not finite in f32"]);
 }
 
@@ -336,7 +337,7 @@ fn memory_guard_dense() {
         method: Method::Dense,
         ..Options::default()
     };
-    let e = collapse_with(&chain, input, &opts).unwrap_err();
+    let e = collapse(&chain, input, &opts).unwrap_err();
     let Error::TooLarge { needed, budget, .. } = &e else {
         panic!("expected TooLarge, got {e:?}");
     };
@@ -355,11 +356,11 @@ fn memory_guard_fires_before_allocating() {
         method: Method::Dense,
         ..Options::default()
     };
-    let (r, peak) = largest_allocation(|| collapse_with(&chain, input, &opts));
+    let (r, peak) = largest_allocation(|| collapse(&chain, input, &opts));
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
     assert!(
         peak as u64 <= SMALL_BUDGET,
-        "collapse_with allocated {peak} bytes at once under a budget of {SMALL_BUDGET}"
+        "collapse allocated {peak} bytes at once under a budget of {SMALL_BUDGET}"
     );
 }
 
@@ -373,10 +374,10 @@ fn memory_guard_counts_the_sparse_toeplitz() {
         method: Method::Sparse,
         ..Options::default()
     };
-    let (r, peak) = largest_allocation(|| collapse_with(&chain, input, &opts));
+    let (r, peak) = largest_allocation(|| collapse(&chain, input, &opts));
     assert!(
         peak as u64 <= SMALL_BUDGET,
-        "collapse_with allocated {peak} bytes at once under a budget of {SMALL_BUDGET} (result {:?})",
+        "collapse allocated {peak} bytes at once under a budget of {SMALL_BUDGET} (result {:?})",
         r.map(|fc| fc.weight().dim())
     );
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
@@ -397,18 +398,18 @@ fn assert_plan_covers_allocations(method: Method) {
         ..Options::default()
     };
     let plan = explain(&case.chain, case.input, &opts).expect("plan");
-    let (r, peak) = largest_allocation(|| collapse_with(&case.chain, case.input, &opts));
+    let (r, peak) = largest_allocation(|| collapse(&case.chain, case.input, &opts));
     r.expect("collapse");
     assert!(
-        peak as u64 <= plan.peak_bytes,
+        peak as u64 <= plan.peak_bytes(),
         "{method:?}: one allocation of {peak} bytes, the plan predicts a peak of {}\n{plan}",
-        plan.peak_bytes
+        plan.peak_bytes()
     );
     let plan = explain(&chain64, case.input, &opts).expect("plan");
-    let (r, peak) = largest_allocation(|| collapse_with(&chain64, case.input, &opts));
+    let (r, peak) = largest_allocation(|| collapse(&chain64, case.input, &opts));
     r.expect("collapse");
     assert!(
-        peak as u64 <= plan.peak_bytes,
+        peak as u64 <= plan.peak_bytes(),
         "{method:?}, f64: {peak} bytes\n{plan}"
     );
 }
@@ -440,7 +441,7 @@ fn memory_guard_identity_chain() {
         memory_budget: SMALL_BUDGET,
         ..Options::default()
     };
-    let e = collapse_with(&chain, Shape::chw(3, 64, 64), &opts).unwrap_err();
+    let e = collapse(&chain, Shape::chw(3, 64, 64), &opts).unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e:?}");
     assert_mentions(&e, &["(3, 64, 64)", "603979776 bytes"]);
 }

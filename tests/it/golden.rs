@@ -2,7 +2,7 @@
 //! (outputs of the original model on 8 samples). See `tests/data/README.md`.
 
 use linear_collapse::verify::Comparison;
-use linear_collapse::{collapse, collapse_with, infer, Accumulate, Method, Options, Shape};
+use linear_collapse::{collapse, infer, Accumulate, Method, Options, Shape};
 use ndarray::{Array1, Array2, Ix1, Ix2};
 
 use crate::common::{assert_close, Case, Tol};
@@ -30,8 +30,8 @@ fn check_case(name: &str) {
                 ..Options::default()
             };
             let what = format!("{name}, {method:?}, {accumulate:?}");
-            let fc = collapse_with(&case.chain, case.input, &opts)
-                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let fc =
+                collapse(&case.chain, case.input, &opts).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_close(fc.weight().view(), w64.view(), tol, &format!("{what}: W"));
             let b = fc.bias_or_zeros();
             assert_close(b.view(), b64.view(), tol, &format!("{what}: b"));
@@ -104,10 +104,10 @@ fn seed_accuracy_targets() {
     let case = Case::load("seed_conv_fc");
     let w64: Array2<f64> = case.npy_f64::<Ix2>("full.W_f64.npy");
     let compare = |opts: &Options| {
-        let fc = collapse_with(&case.chain, case.input, opts).expect("collapse");
+        let fc = collapse(&case.chain, case.input, opts).expect("collapse");
         Comparison::of(fc.weight().view(), w64.view()).expect("same shape")
     };
-    let default = collapse(&case.chain, case.input).expect("collapse");
+    let default = collapse(&case.chain, case.input, &Options::default()).expect("collapse");
     let n = Comparison::of(default.weight().view(), w64.view()).expect("same shape");
     assert!(
         n.max_abs <= 1e-6 && n.rel_fro <= 3e-7,

@@ -6,7 +6,7 @@ use linear_collapse::layer::{
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Identity, Layer, Pad, PadMode, Permute,
     Reshape, Upsample,
 };
-use linear_collapse::{collapse, lower, reference, Shape};
+use linear_collapse::{collapse, lower, reference, Options, Shape};
 use ndarray::{array, Array1, Array4};
 
 /// `layer` applied to `x` by the lowered map and by the reference both give `want`, of shape `out`.
@@ -300,7 +300,7 @@ fn identity_chain_collapses_to_the_identity() {
         Dropout::new(0.1).unwrap().into(),
         Reshape::new(Shape::flat(6)).unwrap().into(),
     ];
-    let fc = collapse(&chain, Shape::chw(1, 2, 3)).unwrap();
+    let fc = collapse(&chain, Shape::chw(1, 2, 3), &Options::default()).unwrap();
     assert_eq!(fc.weight(), &ndarray::Array2::<f32>::eye(6));
     assert_eq!(fc.bias_or_zeros(), Array1::<f32>::zeros(6));
 }

@@ -1,11 +1,11 @@
 //! Models with branches and nonlinearities: each maximal linear run collapses to its smallest exact form,
 //! checked against the original model's reference forward pass and the golden fixtures.
 
+use linear_collapse::form::Form;
+use linear_collapse::graph::{Model, Nonlinear, Op, Src};
 use linear_collapse::layer::{BatchNorm, Conv2d, Conv2dConfig, Flatten, Layer, Linear};
-use linear_collapse::model::{
-    collapse_model, collapse_model_with, forward_reference, Form, Model, Nonlinear, Op, Policy, Src,
-};
-use linear_collapse::{Options, Shape};
+use linear_collapse::verify::forward_model;
+use linear_collapse::{collapse_model, Options, Policy, Shape};
 use ndarray::{Array1, Array2, Array4, Ix1, Ix2};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde_json::Value;
@@ -55,10 +55,7 @@ fn assert_same_function(a: &Model<f64>, b: &Model<f64>) {
         let x: Vec<f64> = (0..a.input_shape().numel())
             .map(|_| rng.gen_range(-1.0..1.0))
             .collect();
-        let (ya, yb) = (
-            forward_reference(a, &x).unwrap(),
-            forward_reference(b, &x).unwrap(),
-        );
+        let (ya, yb) = (forward_model(a, &x).unwrap(), forward_model(b, &x).unwrap());
         let (ya, yb) = (Array1::from(ya), Array1::from(yb));
         assert_close(
             yb.view(),
@@ -120,7 +117,7 @@ fn repvgg_block_becomes_one_3x3_conv() {
     let Op::Layer(Layer::Conv2d(k)) = &small.nodes()[0].op else {
         panic!("{:?}", small.nodes())
     };
-    assert_eq!(k.geometry().kernel, [3, 3]);
+    assert_eq!(k.kernel_size(), [3, 3]);
     assert_eq!(small.nodes().len(), 1);
     assert_same_function(&m, &small);
 }
@@ -158,7 +155,14 @@ fn a_1x1_conv_with_bias_before_a_padded_conv_is_refused() {
         ],
     )
     .unwrap();
-    let (_, reports) = collapse_model_with(&m, &Options::default(), Policy::KeepIfLarger).unwrap();
+    let (_, reports) = collapse_model(
+        &m,
+        &Options {
+            policy: Policy::KeepIfLarger,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     assert_eq!(reports[0].form, Form::Unchanged, "{}", reports[0]);
     assert!(
         reports[0].why.contains("1x1 conv with a bias"),
@@ -362,7 +366,7 @@ fn check_golden_graph(name: &str, segment: &str, expected_nodes: usize) {
     let ys = outputs.into_shape_with_order((n, per_out)).unwrap();
     for s in 0..n {
         let x: Vec<f64> = xs.row(s).iter().map(|&v| v as f64).collect();
-        let y = forward_reference(&small, &x).unwrap();
+        let y = forward_model(&small, &x).unwrap();
         for (got, want) in y.iter().zip(ys.row(s)) {
             let want = *want as f64;
             assert!(

@@ -8,7 +8,7 @@
 use linear_collapse::layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear};
 use linear_collapse::reference::Probe;
 use linear_collapse::{
-    collapse_with, infer, lower, reference, Accumulate, Method, Options, Scalar, Shape,
+    collapse, infer, lower, reference, Accumulate, Method, Options, Scalar, Shape,
 };
 use ndarray::{Array1, Array2, Array4};
 use proptest::prelude::*;
@@ -248,7 +248,7 @@ pub(crate) fn check_chain(chain: &[Layer<f32>], input: Shape, seed: u64) {
     let mut collapsed32 = Vec::new();
     for method in METHODS {
         for acc in [Accumulate::Native, Accumulate::F64] {
-            let fc = collapse_with(chain, input, &opts(method, acc)).expect("collapse f32");
+            let fc = collapse(chain, input, &opts(method, acc)).expect("collapse f32");
             let what = format!("f32 {method:?} {acc:?}");
             let (tw, tb) = (t32.magnitude(w_mag), t32.magnitude(b_mag));
             assert_close_to_probe(&fc, &probe, tw, tb, &what);
@@ -258,7 +258,7 @@ pub(crate) fn check_chain(chain: &[Layer<f32>], input: Shape, seed: u64) {
             }
             collapsed32.push((what, fc));
         }
-        let fc = collapse_with(&chain64, input, &opts(method, Accumulate::Native)).expect("f64");
+        let fc = collapse(&chain64, input, &opts(method, Accumulate::Native)).expect("f64");
         assert_close_to_probe(&fc, &probe, t64w, t64b, &format!("f64 {method:?}"));
     }
 
@@ -338,7 +338,7 @@ proptest! {
         let probe = reference::probe(&chain, shape).expect("probe");
         let taps = conv.weight().len() / conv.c_out();
         let tol = Tol::eps_scaled::<f64>(taps);
-        assert_close(t.dense().view(), probe.weight.view(), tol, "dense Toeplitz vs probe");
+        assert_close(t.to_dense().view(), probe.weight.view(), tol, "dense Toeplitz vs probe");
         assert_close(t.bias.view(), probe.bias.view(), tol, "Toeplitz bias vs probe");
         // DESIGN.md section 2: nnz(T) <= C_out*OH*OW*(C_in/g)*kh*kw
         prop_assert!(t.matrix.nnz() <= c * h * w * taps);
@@ -415,15 +415,19 @@ fn plan_of_balanced_split_has_distinct_steps() {
             linear_collapse::compose::explain(&chain, input, &opts(method, Accumulate::Native))
                 .expect("plan");
         let mut seen: Vec<((usize, usize), (usize, usize))> = Vec::new();
-        for s in &plan.steps {
+        for s in plan.steps() {
             assert!(
-                !seen.contains(&(s.left, s.right)),
+                !seen.contains(&(s.left(), s.right())),
                 "{method:?}: step repeated:\n{plan}"
             );
-            seen.push((s.left, s.right));
+            seen.push((s.left(), s.right()));
         }
-        let last = plan.steps.last().expect("products");
-        assert_eq!((last.right.0, last.left.1), (0, 4), "{method:?}:\n{plan}");
+        let last = plan.steps().last().expect("products");
+        assert_eq!(
+            (last.right().0, last.left().1),
+            (0, 4),
+            "{method:?}:\n{plan}"
+        );
         check_chain(&chain, input, 0);
     }
 }

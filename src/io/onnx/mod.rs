@@ -1,25 +1,23 @@
-//! ONNX model files: decode, validate, encode and write `ModelProto`s, and read their tensors and
-//! attributes.
+//! ONNX model files: [`OnnxModel`] decodes, validates, encodes and writes them; the crate reads their
+//! tensors and attributes.
 //!
-//! The message types in [`proto`] are generated from ONNX's `onnx.proto3` with prost and checked in, so
-//! building the crate needs no `protoc`. A file is untrusted input: [`decode_model`] and [`read_model`]
-//! validate what later stages rely on (see [`decode_model`]) and every failure is an [`Error::Format`]
-//! naming the file and the node or tensor at fault, never a panic.
+//! The protobuf message types are generated from ONNX's `onnx.proto3` with prost and checked in (private:
+//! they are not part of this crate's API), so building the crate needs no `protoc`. A file is untrusted
+//! input: [`OnnxModel::read`] and [`OnnxModel::decode`] validate what later stages rely on and every
+//! failure is an [`Error::Format`] naming the file and the node or tensor at fault, never a panic.
 //!
 //! ```
-//! use linear_collapse::io::onnx;
+//! use linear_collapse::io::onnx::OnnxModel;
 //!
 //! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx");
-//! let model = onnx::read_model(path)?;
-//! let graph = model.graph.as_ref().expect("validated: a model has a graph");
-//! assert_eq!(graph.node[0].op_type, "Gemm");
-//! assert_eq!(onnx::attr_int(&graph.node[0], "transB")?, Some(1));
-//! let weight = onnx::tensor_f32(&graph.initializer[0])?;
-//! assert_eq!(weight.shape(), &[32, 64]);
+//! let model = OnnxModel::read(path)?;
+//! assert_eq!(model.op_types(), ["Gemm", "Gemm"]);
+//! assert_eq!(OnnxModel::decode(&model.encode(), "copy")?, model);
 //! # Ok::<(), linear_collapse::Error>(())
 //! ```
 
 mod attr;
+mod file;
 #[allow(
     missing_docs,
     clippy::all,
@@ -28,7 +26,7 @@ mod attr;
     rustdoc::invalid_html_tags,
     rustdoc::bare_urls
 )]
-pub mod proto;
+pub(crate) mod proto;
 mod tensor;
 #[cfg(test)]
 mod tests;
@@ -42,9 +40,12 @@ use prost::Message;
 
 use crate::{Error, Result};
 
-pub use attr::{attr_float, attr_int, attr_ints, attr_string, attr_tensor};
-pub use proto::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
-pub use tensor::{tensor_f32, tensor_from_f32, tensor_i64};
+pub(crate) use attr::{attr_float, attr_int, attr_ints, attr_string};
+pub use file::OnnxModel;
+pub(crate) use proto::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto,
+};
+pub(crate) use tensor::{tensor_f32, tensor_from_f32, tensor_i64};
 
 /// The largest model file accepted, in bytes: 2 GiB, protobuf's own limit for one message.
 pub const MAX_MODEL_BYTES: u64 = 2 << 30;
@@ -58,14 +59,7 @@ pub const MAX_TENSOR_BYTES: u64 = 2 << 30;
 /// # Errors
 /// [`Error::Io`] when the file cannot be read; [`Error::Format`] naming the file when it is larger than
 /// [`MAX_MODEL_BYTES`], is not a protobuf `ModelProto`, or fails validation (see [`decode_model`]).
-///
-/// ```
-/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/conv_bn_fc/model.onnx");
-/// let model = linear_collapse::io::onnx::read_model(path)?;
-/// assert_eq!(model.graph.unwrap().node.len(), 4);
-/// # Ok::<(), linear_collapse::Error>(())
-/// ```
-pub fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
+pub(crate) fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
     let path = path.as_ref();
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
@@ -94,15 +88,7 @@ pub fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
 ///
 /// # Errors
 /// [`Error::Format`] naming `source_name` and the node, tensor or value at fault.
-///
-/// ```
-/// use linear_collapse::io::onnx;
-///
-/// let err = onnx::decode_model(b"\x08\x08", "tiny.onnx").unwrap_err(); // ir_version 8, nothing else
-/// assert_eq!(err.to_string(), "tiny.onnx: the model has no graph");
-/// assert!(onnx::decode_model(b"\xff\xff", "junk").is_err());
-/// ```
-pub fn decode_model(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
+pub(crate) fn decode_model(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
     check_model_size(bytes.len() as u64, source_name)?;
     let model = ModelProto::decode(bytes).map_err(|e| Error::Format {
         context: source_name.to_string(),
@@ -123,16 +109,7 @@ fn check_model_size(len: u64, source_name: &str) -> Result<()> {
 }
 
 /// Encodes a model as protobuf bytes (what an `.onnx` file holds).
-///
-/// ```
-/// use linear_collapse::io::onnx;
-///
-/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx");
-/// let model = onnx::read_model(path)?;
-/// assert_eq!(onnx::decode_model(&onnx::encode_model(&model), "copy")?, model);
-/// # Ok::<(), linear_collapse::Error>(())
-/// ```
-pub fn encode_model(model: &ModelProto) -> Vec<u8> {
+pub(crate) fn encode_model(model: &ModelProto) -> Vec<u8> {
     model.encode_to_vec()
 }
 
@@ -143,18 +120,7 @@ pub fn encode_model(model: &ModelProto) -> Vec<u8> {
 ///
 /// # Errors
 /// [`Error::Io`] naming `path` when the temporary file cannot be created, written or renamed.
-///
-/// ```
-/// use linear_collapse::io::onnx;
-///
-/// let model = onnx::read_model(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx"))?;
-/// let out = std::env::temp_dir().join(format!("doc-write-model-{}.onnx", std::process::id()));
-/// onnx::write_model(&out, &model)?;
-/// assert_eq!(onnx::read_model(&out)?, model);
-/// # std::fs::remove_file(&out).unwrap();
-/// # Ok::<(), linear_collapse::Error>(())
-/// ```
-pub fn write_model(path: impl AsRef<Path>, model: &ModelProto) -> Result<()> {
+pub(crate) fn write_model(path: impl AsRef<Path>, model: &ModelProto) -> Result<()> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let path = path.as_ref();
     let io_err = |source| Error::Io {
@@ -196,7 +162,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// One dimension of a value's shape, as a model declares it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Dim {
+pub(crate) enum Dim {
     /// A fixed size (`dim_value`).
     Fixed(i64),
     /// A named size (`dim_param`), e.g. the batch size `"N"`.
@@ -208,16 +174,7 @@ pub enum Dim {
 /// The shape of a tensor value (a graph input or output, or a value info), one [`Dim`] per axis.
 ///
 /// `None` when the value is not a tensor or its rank is not known.
-///
-/// ```
-/// use linear_collapse::io::onnx::{self, Dim};
-///
-/// let model = onnx::read_model(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx"))?;
-/// let input = &model.graph.as_ref().unwrap().input[0];
-/// assert_eq!(onnx::value_info_dims(input), Some(vec![Dim::Symbolic("N".into()), Dim::Fixed(64)]));
-/// # Ok::<(), linear_collapse::Error>(())
-/// ```
-pub fn value_info_dims(value: &ValueInfoProto) -> Option<Vec<Dim>> {
+pub(crate) fn value_info_dims(value: &ValueInfoProto) -> Option<Vec<Dim>> {
     use proto::tensor_shape_proto::dimension::Value;
     use proto::type_proto::Value as Type;
 

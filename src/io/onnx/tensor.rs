@@ -14,22 +14,7 @@ use crate::{Error, Result};
 /// [`Error::Format`] naming the tensor when it is of another type, its dims are negative or declare more
 /// than [`MAX_TENSOR_BYTES`](super::MAX_TENSOR_BYTES), or its data does not hold exactly as many values
 /// as its dims declare.
-///
-/// ```
-/// use linear_collapse::io::onnx;
-/// use ndarray::{arr2, ArrayD};
-///
-/// let a: ArrayD<f32> = arr2(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).into_dyn();
-/// let t = onnx::tensor_from_f32("w", &a);
-/// assert_eq!(onnx::tensor_f32(&t)?, a);
-///
-/// let mut short = t.clone();
-/// short.raw_data.truncate(20);
-/// let err = onnx::tensor_f32(&short).unwrap_err().to_string();
-/// assert_eq!(err, "tensor 'w': dims [2, 3] declare 6 values but raw_data holds 20 bytes (5 FLOAT values)");
-/// # Ok::<(), linear_collapse::Error>(())
-/// ```
-pub fn tensor_f32(t: &TensorProto) -> Result<ArrayD<f32>> {
+pub(crate) fn tensor_f32(t: &TensorProto) -> Result<ArrayD<f32>> {
     let fail = |m: String| Error::format(format!("tensor '{}'", t.name), m);
     let dtype = DataType::try_from(t.data_type);
     if !matches!(dtype, Ok(DataType::Float | DataType::Double)) {
@@ -54,17 +39,7 @@ pub fn tensor_f32(t: &TensorProto) -> Result<ArrayD<f32>> {
 ///
 /// # Errors
 /// [`Error::Format`] naming the tensor when it is not INT64 or its data does not match its dims.
-///
-/// ```
-/// use linear_collapse::io::onnx::{self, TensorProto};
-///
-/// let pads = TensorProto { name: "pads".into(), dims: vec![2], data_type: 7, int64_data: vec![1, 2], ..Default::default() };
-/// assert_eq!(onnx::tensor_i64(&pads)?, vec![1, 2]);
-/// let floats = TensorProto { data_type: 1, ..pads };
-/// assert!(onnx::tensor_i64(&floats).unwrap_err().to_string().contains("expected INT64"));
-/// # Ok::<(), linear_collapse::Error>(())
-/// ```
-pub fn tensor_i64(t: &TensorProto) -> Result<Vec<i64>> {
+pub(crate) fn tensor_i64(t: &TensorProto) -> Result<Vec<i64>> {
     let fail = |m: String| Error::format(format!("tensor '{}'", t.name), m);
     if t.data_type != DataType::Int64 as i32 {
         return Err(fail(unexpected_type(t, "INT64")));
@@ -85,16 +60,7 @@ fn unexpected_type(t: &TensorProto, expected: &str) -> String {
 }
 
 /// A FLOAT tensor named `name` holding `a`, its data in `raw_data` (little-endian, row-major).
-///
-/// ```
-/// use linear_collapse::io::onnx;
-/// use ndarray::{Array, ArrayD};
-///
-/// let a: ArrayD<f32> = Array::from_shape_fn((2, 1, 3), |(i, _, k)| (i * 3 + k) as f32).into_dyn();
-/// let t = onnx::tensor_from_f32("conv.weight", &a);
-/// assert_eq!((t.name.as_str(), t.dims.as_slice(), t.raw_data.len()), ("conv.weight", &[2i64, 1, 3][..], 24));
-/// ```
-pub fn tensor_from_f32(name: &str, a: &ArrayD<f32>) -> TensorProto {
+pub(crate) fn tensor_from_f32(name: &str, a: &ArrayD<f32>) -> TensorProto {
     TensorProto {
         name: name.to_string(),
         dims: a.shape().iter().map(|&d| d as i64).collect(),

@@ -1,12 +1,12 @@
-//! Collapsed runs written back into the ONNX graph, in place.
+//! Replaced runs written back into the ONNX graph, in place.
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::import::import;
-use crate::io::onnx::{tensor_from_f32, AttributeProto, ModelProto, NodeProto, TensorProto};
+use super::import::Imported;
+use crate::graph::{Op, Src};
+use crate::io::onnx::{tensor_from_f32, AttributeProto, NodeProto, OnnxModel, TensorProto};
 use crate::layer::{Conv2d, Layer, Linear};
-use crate::model::{collapse_runs, Op, Policy, RunReport, Src};
-use crate::{Error, Options, Result};
+use crate::{Error, Result};
 
 /// `attribute_proto::AttributeType` values used here.
 const INT: i32 = 2;
@@ -14,28 +14,37 @@ const INTS: i32 = 7;
 /// `tensor_proto::DataType::Int64`.
 const INT64: i32 = 7;
 
-/// Collapses every maximal linear run of an ONNX model; returns the new model and one report per run.
+/// One run of the imported model to replace: its model nodes, the value it reads, the node whose output
+/// leaves it, and the ops that replace it (applied in order to the entry).
+#[derive(Clone, Copy, Debug)]
+pub struct RunEdit<'a> {
+    /// Indices of the run's nodes in [`Imported::model`].
+    pub nodes: &'a [usize],
+    /// The value the run reads.
+    pub entry: Src,
+    /// The node whose output leaves the run.
+    pub exit: usize,
+    /// The replacement.
+    pub ops: &'a [Op<f32>],
+}
+
+/// Writes each edit into a copy of the ONNX model `m` (which `imported` came from): the run's ONNX
+/// nodes are removed and the replacement's nodes (`Conv`, `Gemm`, `Flatten`, `Reshape`) inserted where the
+/// run ended, reading the run's entry value and writing its exit value, so every other node, the graph's
+/// inputs and outputs, initializers, opsets and metadata stay as they were. Initializers and value infos
+/// nothing refers to any more are dropped.
 ///
 /// # Errors
-/// As [`super::import`] and [`crate::model::collapse_model`]; [`Error::Unsupported`] when a collapsed
-/// form has no ONNX spelling here.
-pub fn collapse(
-    m: &ModelProto,
-    opts: &Options,
-    policy: Policy,
-) -> Result<(ModelProto, Vec<RunReport>)> {
-    let imported = import(m)?;
-    let runs = collapse_runs(&imported.model, opts, policy)?;
-    let mut out = m.clone();
+/// [`Error::Unsupported`] when a replacement op has no ONNX spelling here.
+pub fn rewrite(m: &OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Result<OnnxModel> {
+    let mut out = m.proto().clone();
     let graph = out.graph.as_mut().expect("import checked the graph");
     let mut removed: BTreeSet<usize> = BTreeSet::new();
     // (position of the run's last ONNX node, new nodes) per collapsed run
     let mut inserts: Vec<(usize, Vec<NodeProto>)> = Vec::new();
     let mut new_inits: Vec<TensorProto> = Vec::new();
-    let mut reports = Vec::new();
-    for (r, run) in runs.into_iter().enumerate() {
-        reports.push(run.report.clone());
-        let Some(ops) = run.ops else { continue };
+    for (r, run) in edits.iter().enumerate() {
+        let ops = run.ops;
         let onnx: Vec<usize> = run
             .nodes
             .iter()
@@ -50,7 +59,7 @@ pub fn collapse(
         };
         let exit = imported.values[run.exit].clone();
         let prefix = format!("lc{r}");
-        let nodes = spell(&ops, &entry, &exit, &prefix, &mut new_inits)?;
+        let nodes = spell(ops, &entry, &exit, &prefix, &mut new_inits)?;
         removed.extend(onnx);
         inserts.push((last, nodes));
     }
@@ -88,7 +97,7 @@ pub fn collapse(
     graph.input.retain(|v| {
         !(v.name != imported.input && !init_names.contains(&v.name) && !used.contains(&v.name))
     });
-    Ok((out, reports))
+    Ok(OnnxModel::from_proto(out))
 }
 
 /// The ONNX nodes for a run's replacement ops, reading `entry` and writing `exit`.

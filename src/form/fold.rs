@@ -7,13 +7,12 @@
 //! that is not exact stops with a one-sentence reason. The caller checks the result against the run on
 //! random inputs before using it: an inexact convolution is never returned.
 
-pub(crate) mod conv;
-
 use ndarray::{s, Array1, Array2, Array4};
 use ndarray_linalg::SVD;
 
+use super::conv;
+use crate::graph::{Model, Op, Src};
 use crate::layer::{Conv2d, Conv2dConfig, Layer, Linear, PadMode};
-use crate::model::{Model, Op, Src};
 use crate::{Error, Result, Scalar, Shape};
 
 /// One convolution equal to the whole run `sub` (a model of linear nodes), or why there is none.
@@ -103,7 +102,7 @@ fn fold_layer<T: Scalar>(
                     pool.describe()
                 ));
             }
-            let k = pool.kernel();
+            let k = pool.kernel_size();
             let w = Array4::from_shape_fn((c, 1, k[0], k[1]), |_| {
                 T::narrow(1.0 / (k[0] * k[1]) as f64)
             });

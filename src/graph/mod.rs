@@ -1,20 +1,18 @@
-//! Models: a small graph of layers (a sequence with branches), split at nonlinearities into linear runs.
+//! Model graphs: layers in a sequence with branches, their shapes, and their maximal linear runs. Pure data:
+//! this module imports only [`crate::layer`], [`crate::infer`] and the shape and error types.
 //!
 //! Nodes are kept in topological order; each reads the model input or earlier nodes. `Op::Layer` nodes are
 //! linear, `Add` sums its inputs (residuals, RepVGG blocks), `Concat` stacks them along channels, and
 //! `Nonlinear` nodes (ReLU, GELU, MaxPool, Softmax, anything unknown) end a linear run.
 
-mod collapse;
-mod eval;
 mod runs;
+mod shapes;
 
-pub use collapse::{
-    collapse_model, collapse_model_with, collapse_runs, CollapsedRun, Form, Policy, RunReport,
-};
-pub use eval::forward as forward_reference;
+pub use crate::layer::Nonlinear;
+pub(crate) use runs::{linear_runs, Run};
 
-use crate::layer::{Geometry2d, Layer};
-use crate::{infer, Error, Result, Scalar, Shape};
+use crate::layer::Layer;
+use crate::{Error, Result, Scalar, Shape};
 
 /// Where a node reads from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,34 +21,6 @@ pub enum Src {
     Input,
     /// The output of node `i`.
     Node(usize),
-}
-
-/// An operation that is not affine: it ends a linear run.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Nonlinear {
-    /// `max(x, 0)`.
-    Relu,
-    /// `x` if positive, else `slope * x`.
-    LeakyRelu(f64),
-    /// `x * Phi(x)` (the exact, erf-based GELU).
-    Gelu,
-    /// `x * sigmoid(x)`.
-    Silu,
-    /// `1 / (1 + e^-x)`.
-    Sigmoid,
-    /// `tanh(x)`.
-    Tanh,
-    /// Softmax over the whole (flat) sample.
-    Softmax,
-    /// Max pooling over `(C, H, W)` with this geometry.
-    MaxPool2d(Geometry2d),
-    /// Anything else; `output` is its output shape (`None`: same as its input).
-    Other {
-        /// Name of the operation, for reports.
-        name: String,
-        /// Output shape, if it differs from the input's.
-        output: Option<Shape>,
-    },
 }
 
 /// What a node computes.
@@ -106,7 +76,7 @@ impl<T: Scalar> Model<T> {
     /// An empty model (the identity) on samples of shape `input`.
     ///
     /// ```
-    /// use linear_collapse::{model::Model, Shape};
+    /// use linear_collapse::{graph::Model, Shape};
     /// let m = Model::<f32>::new(Shape::flat(4));
     /// assert!(m.nodes().is_empty());
     /// ```
@@ -123,7 +93,7 @@ impl<T: Scalar> Model<T> {
     /// As [`Model::push`].
     ///
     /// ```
-    /// use linear_collapse::model::{Model, Nonlinear, Op};
+    /// use linear_collapse::graph::{Model, Nonlinear, Op};
     /// use linear_collapse::layer::{Layer, Linear};
     /// use linear_collapse::Shape;
     /// use ndarray::Array2;
@@ -211,94 +181,4 @@ impl<T: Scalar> Model<T> {
     pub(crate) fn replace_op(&mut self, k: usize, op: Op<T>) {
         self.nodes[k].op = op;
     }
-
-    /// The output shape of node `k`, given the shapes of the nodes before it.
-    pub(crate) fn node_shape(&self, k: usize, before: &[Shape]) -> Result<Shape> {
-        let node = &self.nodes[k];
-        let ins: Vec<Shape> = node
-            .inputs
-            .iter()
-            .map(|s| self.shape_of(*s, before))
-            .collect();
-        node_shape(k, node, &ins)
-    }
-
-    /// The output shape of every node.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] naming the node (its index) when a layer does not fit what reaches it, or
-    /// [`Error::InvalidLayer`] when the inputs of an `Add` or `Concat` do not agree.
-    pub fn shapes(&self) -> Result<Vec<Shape>> {
-        let mut out: Vec<Shape> = Vec::with_capacity(self.nodes.len());
-        for (i, node) in self.nodes.iter().enumerate() {
-            let ins: Vec<Shape> = node
-                .inputs
-                .iter()
-                .map(|s| self.shape_of(*s, &out))
-                .collect();
-            out.push(node_shape(i, node, &ins)?);
-        }
-        Ok(out)
-    }
-
-    fn shape_of(&self, s: Src, shapes: &[Shape]) -> Shape {
-        match s {
-            Src::Input => self.input,
-            Src::Node(i) => shapes[i],
-        }
-    }
-}
-
-/// The output shape of node `i` given its input shapes.
-fn node_shape<T: Scalar>(i: usize, node: &Node<T>, ins: &[Shape]) -> Result<Shape> {
-    let bad = |reason: String| {
-        Error::invalid(
-            format!("node #{i} '{}' ({})", node.name, node.op.describe()),
-            reason,
-        )
-    };
-    match &node.op {
-        Op::Layer(l) => infer::output_shape(i, l, ins[0]),
-        Op::Add => {
-            if ins.iter().any(|s| *s != ins[0]) {
-                return Err(bad(format!("adds inputs of different shapes {ins:?}")));
-            }
-            Ok(ins[0])
-        }
-        Op::Concat => concat_shape(ins)
-            .ok_or_else(|| bad(format!("cannot concatenate {ins:?} along channels"))),
-        Op::Nonlinear(Nonlinear::MaxPool2d(g)) => match ins[0] {
-            Shape::Chw { c, h, w } => g
-                .out_dims([h, w])
-                .map(|[oh, ow]| Shape::chw(c, oh, ow))
-                .ok_or_else(|| bad(format!("the pooling window does not fit {}", ins[0]))),
-            other => Err(bad(format!("MaxPool2d takes (C, H, W), got {other}"))),
-        },
-        Op::Nonlinear(Nonlinear::Other {
-            output: Some(s), ..
-        }) => Ok(*s),
-        Op::Nonlinear(_) => Ok(ins[0]),
-    }
-}
-
-/// Channel concatenation: equal spatial dimensions, channels summed.
-pub(crate) fn concat_shape(ins: &[Shape]) -> Option<Shape> {
-    let first = *ins.first()?;
-    ins.iter()
-        .skip(1)
-        .try_fold(first, |acc, s| match (acc, *s) {
-            (
-                Shape::Chw { c, h, w },
-                Shape::Chw {
-                    c: c2,
-                    h: h2,
-                    w: w2,
-                },
-            ) if (h, w) == (h2, w2) => Some(Shape::chw(c + c2, h, w)),
-            (Shape::Cl { c, l }, Shape::Cl { c: c2, l: l2 }) if l == l2 => {
-                Some(Shape::cl(c + c2, l))
-            }
-            (Shape::Flat(a), Shape::Flat(b)) => Some(Shape::flat(a + b)),
-            _ => None,
-        })
 }

@@ -1,0 +1,32 @@
+//! Nonlinearities: the operations that are not affine, so they end a linear run.
+
+use super::Geometry2d;
+use crate::Shape;
+
+/// An operation that is not affine: it ends a linear run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Nonlinear {
+    /// `max(x, 0)`.
+    Relu,
+    /// `x` if positive, else `slope * x`.
+    LeakyRelu(f64),
+    /// `x * Phi(x)` (the exact, erf-based GELU).
+    Gelu,
+    /// `x * sigmoid(x)`.
+    Silu,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+    /// Softmax over the whole (flat) sample.
+    Softmax,
+    /// Max pooling over `(C, H, W)` with this geometry.
+    MaxPool2d(Geometry2d),
+    /// Anything else; `output` is its output shape (`None`: same as its input).
+    Other {
+        /// Name of the operation, for reports.
+        name: String,
+        /// Output shape, if it differs from the input's.
+        output: Option<Shape>,
+    },
+}
