@@ -67,7 +67,7 @@
 //! 5. [Accuracy](docs/05-accuracy.md)
 //! 6. [Collapsing a real model](docs/06-collapsing-a-real-model.md)
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "bench")]

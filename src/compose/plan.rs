@@ -394,6 +394,15 @@ pub(crate) fn conv_nnz<T: Scalar>(c: &Conv2d<T>, input: Shape) -> u64 {
     c.c_out() as u64 * c.weight().dim().1 as u64 * ty * tx
 }
 
+/// What the dynamic program fixes for one search: the factors, the method, the element size and the budget.
+struct Search<'a> {
+    factors: &'a [Factor],
+    method: Method,
+    elem: u64,
+    budget: u64,
+}
+
+/// The best order and kernels for the chain of `factors` (matrix-chain dynamic program over split points).
 fn dp(factors: &[Factor], method: Method, elem: u64, budget: u64, shapes: (Shape, Shape)) -> Plan {
     let k = factors.len();
     if k == 0 {
@@ -408,7 +417,12 @@ fn dp(factors: &[Factor], method: Method, elem: u64, budget: u64, shapes: (Shape
             shapes,
         };
     }
-    let slow = if elem > 4 { 2.0 } else { 1.0 };
+    let search = Search {
+        factors,
+        method,
+        elem,
+        budget,
+    };
     let mut best: Vec<Vec<Option<Best>>> = vec![vec![None; k]; k];
     for (i, row) in best.iter_mut().enumerate() {
         row[i] = Some(Best {
@@ -423,83 +437,97 @@ fn dp(factors: &[Factor], method: Method, elem: u64, budget: u64, shapes: (Shape
     for len in 2..=k {
         for i in 0..=k - len {
             let j = i + len - 1;
-            let mut cands: Vec<Best> = Vec::new();
-            for s in i..j {
-                let (l, r) = (
-                    best[s + 1][j].as_ref().expect("shorter"),
-                    best[i][s].as_ref().expect("shorter"),
-                );
-                let dims = (factors[j].rows, factors[s].rows, factors[i].cols);
-                let left_conv = (s + 1 == j).then_some(factors[j].nnz).flatten();
-                let right_conv = (s == i).then_some(factors[i].nnz).flatten();
-                let buffers = (factors[j].col_buffer, factors[i].col_buffer);
-                for (kernel, side, macs, temp) in
-                    product_options(method, dims, left_conv, right_conv, buffers, elem)
-                {
-                    let out = matrix_bytes(dims.0, dims.2, elem as usize);
-                    let moved = l.result + r.result + out + 2 * temp;
-                    let seconds = l.seconds
-                        + r.seconds
-                        + slow * macs as f64 / rate(kernel)
-                        + moved as f64 / BANDWIDTH;
-                    let here = l.result + r.result + temp + out;
-                    let peak = l.peak.max(l.result + r.peak).max(here);
-                    let step = Step {
-                        left: (factors[s + 1].layer, factors[j].layer),
-                        right: (factors[i].layer, factors[s].layer),
-                        dims,
-                        kernel,
-                        side,
-                        macs,
-                        bytes: moved,
-                        alloc_bytes: temp + out,
-                    };
-                    let mut steps = l.steps.clone();
-                    steps.extend(r.steps.iter().cloned());
-                    steps.push(step);
-                    // The right operand's step numbers count from the start of its own list.
-                    let node = Node::Product {
-                        left: Box::new(l.node.clone()),
-                        right: Box::new(shift(&r.node, l.steps.len())),
-                        step: steps.len() - 1,
-                    };
-                    cands.push(Best {
-                        seconds,
-                        peak,
-                        result: out,
-                        node,
-                        steps,
-                        feasible: peak <= budget && l.feasible && r.feasible,
-                    });
-                }
-            }
+            let cands: Vec<Best> = (i..j)
+                .flat_map(|s| {
+                    let l = best[s + 1][j].as_ref().expect("shorter");
+                    let r = best[i][s].as_ref().expect("shorter");
+                    search.splits(i, s, j, l, r)
+                })
+                .collect();
             // Fastest feasible plan; when none fits, the one needing the least memory (for the error).
-            let pick = cands
+            best[i][j] = cands
                 .iter()
                 .filter(|c| c.feasible)
                 .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
                 .or_else(|| cands.iter().min_by_key(|c| c.peak))
                 .cloned();
-            best[i][j] = pick;
         }
     }
-    let mut root = best[0][k - 1].take().expect("filled");
-    // A single factor still has to be materialised as a dense matrix.
-    if let Node::Leaf(f) = root.node {
-        let bytes = matrix_bytes(factors[f].rows, factors[f].cols, elem as usize);
-        root.peak = root.peak.max(bytes);
+    let root = best[0][k - 1].take().expect("filled");
+    search.plan(root, shapes)
+}
+
+impl Search<'_> {
+    /// Every kernel for the product of `l` (factors `s+1..=j`) and `r` (factors `i..=s`), as a candidate.
+    fn splits(&self, i: usize, s: usize, j: usize, l: &Best, r: &Best) -> Vec<Best> {
+        let f = self.factors;
+        let slow = if self.elem > 4 { 2.0 } else { 1.0 };
+        let dims = (f[j].rows, f[s].rows, f[i].cols);
+        let left_conv = (s + 1 == j).then_some(f[j].nnz).flatten();
+        let right_conv = (s == i).then_some(f[i].nnz).flatten();
+        let buffers = (f[j].col_buffer, f[i].col_buffer);
+        let options = product_options(self.method, dims, left_conv, right_conv, buffers, self.elem);
+        let mut out_cands = Vec::with_capacity(options.len());
+        for (kernel, side, macs, temp) in options {
+            let out = matrix_bytes(dims.0, dims.2, self.elem as usize);
+            let moved = l.result + r.result + out + 2 * temp;
+            let seconds = l.seconds
+                + r.seconds
+                + slow * macs as f64 / rate(kernel)
+                + moved as f64 / BANDWIDTH;
+            let here = l.result + r.result + temp + out;
+            let peak = l.peak.max(l.result + r.peak).max(here);
+            let step = Step {
+                left: (f[s + 1].layer, f[j].layer),
+                right: (f[i].layer, f[s].layer),
+                dims,
+                kernel,
+                side,
+                macs,
+                bytes: moved,
+                alloc_bytes: temp + out,
+            };
+            let mut steps = l.steps.clone();
+            steps.extend(r.steps.iter().cloned());
+            steps.push(step);
+            // The right operand's step numbers count from the start of its own list.
+            let node = Node::Product {
+                left: Box::new(l.node.clone()),
+                right: Box::new(shift(&r.node, l.steps.len())),
+                step: steps.len() - 1,
+            };
+            out_cands.push(Best {
+                seconds,
+                peak,
+                result: out,
+                node,
+                steps,
+                feasible: peak <= self.budget && l.feasible && r.feasible,
+            });
+        }
+        out_cands
     }
-    // Re-number the steps in execution order (post-order of the tree).
-    let mut steps = Vec::new();
-    let node = renumber(&root.node, &root.steps, &mut steps);
-    Plan {
-        factors: factors.to_vec(),
-        root: Some(node),
-        macs: steps.iter().map(|s| s.macs).sum(),
-        steps,
-        peak_bytes: root.peak,
-        predicted_seconds: root.seconds,
-        shapes,
+
+    /// The plan of the chosen tree, its steps in execution order.
+    fn plan(&self, mut root: Best, shapes: (Shape, Shape)) -> Plan {
+        // A single factor still has to be materialised as a dense matrix.
+        if let Node::Leaf(f) = root.node {
+            let fac = &self.factors[f];
+            let bytes = matrix_bytes(fac.rows, fac.cols, self.elem as usize);
+            root.peak = root.peak.max(bytes);
+        }
+        // Re-number the steps in execution order (post-order of the tree).
+        let mut steps = Vec::new();
+        let node = renumber(&root.node, &root.steps, &mut steps);
+        Plan {
+            factors: self.factors.to_vec(),
+            root: Some(node),
+            macs: steps.iter().map(|s| s.macs).sum(),
+            steps,
+            peak_bytes: root.peak,
+            predicted_seconds: root.seconds,
+            shapes,
+        }
     }
 }
 
