@@ -32,7 +32,8 @@ python-test: deps
 	$$venv/bin/python -m pytest -q python/tests
 
 # An implementation that is not ours: every golden model collapsed by the CLI, then the original and the
-# collapsed model run in onnxruntime (from pip) and compared with the fixture's outputs and node count.
+# collapsed model run in onnxruntime (from pip) and compared with the fixture's outputs and node count;
+# then the models both PyTorch exporters wrote (tests/data/import/, scripts/make_import_fixtures.py).
 onnx-check: deps
 	@python3 -c 'import numpy, onnx, onnxruntime' 2>/dev/null || \
 		python3 -m pip install -q --disable-pip-version-check numpy onnx onnxruntime
@@ -49,5 +50,12 @@ onnx-check: deps
 	if ./target/release/linear-collapse collapse $$x.onnx -o $$out/erf.onnx >/dev/null && \
 	   python3 scripts/check_extra.py $$out/erf.onnx tests/data/conv_conv_fc/inputs.npy $$x.outputs.npy; \
 	then pass=$$((pass+1)); else echo "FAILED: conv_erf_conv_fc"; fail=$$((fail+1)); fi; \
+	for m in tests/data/import/*.onnx; do \
+		b=$$(basename $$m .onnx); c=$${b%%.*}; \
+		if ./target/release/linear-collapse collapse $$m -o $$out/$$b.onnx >/dev/null && \
+		   python3 scripts/check_extra.py $$out/$$b.onnx tests/data/import/$$c.inputs.npy \
+		       tests/data/import/$$b.outputs.npy >/dev/null; \
+		then pass=$$((pass+1)); else echo "FAILED: import/$$b"; fail=$$((fail+1)); fi; \
+	done; \
 	echo "onnxruntime round trip: $$pass passed, $$fail failed"; \
 	test $$fail -eq 0

@@ -15,7 +15,7 @@ use linear_collapse::graph::Model;
 use linear_collapse::io::onnx::OnnxModel;
 use linear_collapse::io::onnx_graph;
 use linear_collapse::verify::forward_model;
-use linear_collapse::{pipeline, Accumulate, Method, Options, Policy};
+use linear_collapse::{pipeline, Accumulate, Error, Method, Options, Policy};
 
 #[derive(Parser)]
 #[command(
@@ -264,7 +264,19 @@ fn compare(a: &Model<f32>, b: &Model<f32>, samples: usize, rtol: f64, atol: f64)
     let (mut max_abs, mut max_rel, mut ok) = (0.0f64, 0.0f64, true);
     for _ in 0..samples {
         let x: Vec<f64> = (0..n).map(|_| next()).collect();
-        let (ya, yb) = (forward_model(a, &x)?, forward_model(b, &x)?);
+        let (ya, yb) = match (forward_model(a, &x), forward_model(b, &x)) {
+            (Ok(ya), Ok(yb)) => (ya, yb),
+            // The whole-model pass needs every op; each replaced run was checked on its own already.
+            (Err(Error::Unsupported { op_type, .. }), _)
+            | (_, Err(Error::Unsupported { op_type, .. })) => {
+                println!(
+                    "verify: the whole model holds {op_type}, which the reference does not implement; \
+                     each replaced run was checked against the original on its own (max error above)"
+                );
+                return Ok(());
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+        };
         if ya.len() != yb.len() {
             bail!(
                 "the models give {} and {} outputs per sample",

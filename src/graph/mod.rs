@@ -114,7 +114,8 @@ impl<T: Scalar> Model<T> {
     ///
     /// # Errors
     /// [`Error::InvalidLayer`] when an input refers to a later node, or the number of inputs does not fit
-    /// the op (one for layers and nonlinearities, two or more for `Add` and `Concat`).
+    /// the op (one for layers and nonlinearities, two or more for `Add` and `Concat`, one or more for
+    /// `Nonlinear::Other`).
     pub fn push(&mut self, name: impl Into<String>, op: Op<T>, inputs: Vec<Src>) -> Result<Src> {
         let name = name.into();
         let n = self.nodes.len();
@@ -126,6 +127,8 @@ impl<T: Scalar> Model<T> {
         }
         let arity_ok = match op {
             Op::Add | Op::Concat => inputs.len() >= 2,
+            // an op this crate does not model (`Mul` of two tensors, say) reads all it reads
+            Op::Nonlinear(Nonlinear::Other { .. }) => !inputs.is_empty(),
             _ => inputs.len() == 1,
         };
         if !arity_ok {

@@ -4,6 +4,7 @@
 //! - `props`: property tests over random geometries: collapse == probe == forward == lowered maps;
 //! - `errors`: every invalid input is a clear `Err` naming the layer and the reason, never a panic;
 //! - `determinism`: `Par::Seq` and `Par::Rayon` with 1 or 2 threads give the same bits;
+//! - `import`: models both PyTorch exporters wrote, imported, collapsed and checked;
 //! - `independence`: the reference does not import the code it checks;
 //! - `layers`: PyTorch's semantics of each layer beyond Conv2d/Linear on tiny hand-checked inputs;
 //! - `layer_props`: property tests of those layers, alone and in random chains with Conv2d and Linear
@@ -17,6 +18,7 @@ mod determinism;
 mod docs;
 mod errors;
 mod golden;
+mod import;
 mod independence;
 mod layer_errors;
 mod layer_props;

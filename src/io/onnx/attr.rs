@@ -1,7 +1,7 @@
 //! Typed access to a node's attributes: absent is `Ok(None)`, present with another type is an error.
 
 use super::proto::attribute_proto::AttributeType;
-use super::proto::{AttributeProto, NodeProto};
+use super::proto::{AttributeProto, NodeProto, TensorProto};
 use crate::{Error, Result};
 
 /// The INT attribute `name` of `node` (e.g. `group` of `Conv`, `transB` of `Gemm`).
@@ -64,6 +64,21 @@ fn find<'a>(
         ));
     }
     Ok(Some(a))
+}
+
+/// The TENSOR attribute `name` of `node` (the `value` of a `Constant`).
+///
+/// # Errors
+/// [`Error::Format`] naming the node and the attribute when it is present with another type or holds
+/// no tensor.
+pub(crate) fn attr_tensor<'a>(node: &'a NodeProto, name: &str) -> Result<Option<&'a TensorProto>> {
+    let Some(a) = find(node, name, AttributeType::Tensor)? else {
+        return Ok(None);
+    };
+    match &a.t {
+        Some(t) => Ok(Some(t)),
+        None => Err(Error::format(context(node, name), "holds no tensor")),
+    }
 }
 
 fn context(node: &NodeProto, attr: &str) -> String {

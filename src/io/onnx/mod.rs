@@ -17,6 +17,7 @@
 //! ```
 
 mod attr;
+mod external;
 mod file;
 #[allow(
     missing_docs,
@@ -40,7 +41,7 @@ use prost::Message;
 
 use crate::{Error, Result};
 
-pub(crate) use attr::{attr_float, attr_int, attr_ints, attr_string};
+pub(crate) use attr::{attr_float, attr_int, attr_ints, attr_string, attr_tensor};
 pub use file::OnnxModel;
 pub(crate) use proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto,
@@ -68,7 +69,24 @@ pub(crate) fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
     let len = std::fs::metadata(path).map_err(io_err)?.len();
     check_model_size(len, &path.display().to_string())?;
     let bytes = std::fs::read(path).map_err(io_err)?;
-    decode_model(&bytes, &path.display().to_string())
+    let source = path.display().to_string();
+    let mut model = decode_unchecked(&bytes, &source)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    external::inline(&mut model, dir, &source)?;
+    validate::model(&model, &source)?;
+    Ok(model)
+}
+
+/// Decodes the protobuf, nothing more.
+fn decode_unchecked(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
+    check_model_size(bytes.len() as u64, source_name)?;
+    ModelProto::decode(bytes).map_err(|e| Error::Format {
+        context: source_name.to_string(),
+        source: Box::new(e),
+    })
 }
 
 /// Decodes and validates a model held in memory; `source_name` names it in errors.
@@ -89,11 +107,7 @@ pub(crate) fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
 /// # Errors
 /// [`Error::Format`] naming `source_name` and the node, tensor or value at fault.
 pub(crate) fn decode_model(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
-    check_model_size(bytes.len() as u64, source_name)?;
-    let model = ModelProto::decode(bytes).map_err(|e| Error::Format {
-        context: source_name.to_string(),
-        source: Box::new(e),
-    })?;
+    let model = decode_unchecked(bytes, source_name)?;
     validate::model(&model, source_name)?;
     Ok(model)
 }

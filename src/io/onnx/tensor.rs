@@ -82,9 +82,11 @@ fn checked_shape(t: &TensorProto) -> std::result::Result<Vec<usize>, String> {
 /// it holds exactly as many values as its dims declare. Allocates nothing.
 pub(super) fn check_tensor(t: &TensorProto) -> std::result::Result<(), String> {
     if t.data_location == DataLocation::External as i32 {
-        return Err("its data is in an external file, which is not supported \
-                    (save the model with save_as_external_data=False)"
-            .into());
+        return Err(
+            "its data is in an external file, which only a model read from a file \
+                    (beside its data) can use"
+                .into(),
+        );
     }
     if t.segment.is_some() {
         return Err("it is split into segments, which is not supported".into());

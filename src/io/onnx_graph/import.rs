@@ -7,7 +7,7 @@ use ndarray::Array1;
 use super::ops::{self, node_err};
 use crate::graph::{Model, Nonlinear, Op, Src};
 use crate::io::onnx::{
-    attr_float, tensor_f32, value_info_dims, Dim, NodeProto, OnnxModel, TensorProto,
+    attr_float, attr_tensor, tensor_f32, value_info_dims, Dim, NodeProto, OnnxModel, TensorProto,
 };
 use crate::layer::{Identity, Layer, Linear};
 use crate::{Error, Result, Shape};
@@ -151,7 +151,7 @@ struct Builder<'a> {
     value_dims: HashMap<String, Vec<Dim>>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn push(&mut self, onnx: Vec<usize>, value: String, op: Op<f32>, src: Src) -> Result<Src> {
         self.push_many(onnx, value, op, vec![src])
     }
@@ -185,8 +185,15 @@ impl Builder<'_> {
         })
     }
 
-    fn node(&mut self, k: usize, node: &NodeProto) -> Result<()> {
+    fn node(&mut self, k: usize, node: &'a NodeProto) -> Result<()> {
         let out = node.output.first().cloned().unwrap_or_default();
+        // A constant is a weight like an initializer.
+        if node.op_type == "Constant" {
+            if let (Some(t), Some(name)) = (attr_tensor(node, "value")?, node.output.first()) {
+                self.inits.insert(name.as_str(), t);
+            }
+            return Ok(());
+        }
         let data: Vec<Src> = node
             .input
             .iter()
@@ -221,17 +228,37 @@ impl Builder<'_> {
                 }
             }
         }
+        let shapes = data
+            .iter()
+            .map(|&d| self.shape_of(d))
+            .collect::<Result<Vec<Shape>>>()?;
+        // A sum of branches of different shapes broadcasts: not a sum of linear maps here.
+        let broadcast = shapes.iter().any(|s| *s != shapes[0]);
         let ctx = ops::Ctx { inits: &self.inits };
-        let op = match ops::map(&ctx, node, &data, self.shape_of(data[0])?) {
-            Ok(Some(op)) => op,
-            Ok(None) => Op::Nonlinear(self.boundary(node)),
-            Err(e) => return Err(e),
+        let mapped = match node.op_type.as_str() {
+            "Add" | "Sum" if broadcast => None,
+            _ => ops::map(&ctx, node, &data, shapes[0])?,
         };
-        let srcs = match op {
-            Op::Add | Op::Concat => data,
-            _ => vec![data[0]],
+        let Some(ops) = mapped else {
+            let op = Op::Nonlinear(self.boundary(node, &shapes));
+            self.push_many(vec![k], out, op, data)?;
+            return Ok(());
         };
-        self.push_many(vec![k], out, op, srcs)?;
+        let n = ops.len();
+        for (i, op) in ops.into_iter().enumerate() {
+            let srcs = match (i, &op) {
+                (0, Op::Add | Op::Concat) => data.clone(),
+                (0, _) => vec![data[0]],
+                _ => vec![self.model.output()],
+            };
+            // the last op writes the node's output; the others are internal values
+            let value = if i + 1 == n {
+                out.clone()
+            } else {
+                format!("{out}#{i}")
+            };
+            self.push_many(vec![k], value, op, srcs)?;
+        }
         Ok(())
     }
 
@@ -243,8 +270,11 @@ impl Builder<'_> {
         self.values[j] = value;
     }
 
-    fn boundary(&self, node: &NodeProto) -> Nonlinear {
-        let output = node
+    /// The nonlinear op of a node that is not linear; `inputs` are the shapes of its data inputs. Its
+    /// output shape comes from the file's value infos when declared, else from broadcasting its inputs'
+    /// shapes when they differ (`Mul(x, scale)` of a squeeze-excite block), else it is its input's.
+    fn boundary(&self, node: &NodeProto, inputs: &[Shape]) -> Nonlinear {
+        let declared = node
             .output
             .first()
             .and_then(|o| self.value_dims.get(o))
@@ -259,6 +289,13 @@ impl Builder<'_> {
                     .collect();
                 Shape::from_dims(&per?)
             });
+        let output = declared.or_else(|| {
+            inputs
+                .iter()
+                .any(|s| *s != inputs[0])
+                .then(|| broadcast(inputs))
+                .flatten()
+        });
         match node.op_type.as_str() {
             "Relu" => Nonlinear::Relu,
             "LeakyRelu" => {
@@ -281,4 +318,25 @@ impl Builder<'_> {
             },
         }
     }
+}
+
+/// NumPy broadcasting of per-sample shapes of one rank; `None` when they do not broadcast.
+fn broadcast(shapes: &[Shape]) -> Option<Shape> {
+    let rank = shapes[0].dims().len();
+    let mut dims = vec![1usize; rank];
+    for s in shapes {
+        let d = s.dims();
+        if d.len() != rank {
+            return None;
+        }
+        for (out, &x) in dims.iter_mut().zip(&d) {
+            *out = match (*out, x) {
+                (a, b) if a == b => a,
+                (1, b) => b,
+                (a, 1) => a,
+                _ => return None,
+            };
+        }
+    }
+    Shape::from_dims(&dims)
 }

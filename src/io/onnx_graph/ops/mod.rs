@@ -44,34 +44,52 @@ impl Ctx<'_> {
 /// The model op of a node, `None` for a boundary.
 pub(super) type Mapped = Option<Op<f32>>;
 
-/// Maps one node, given its data inputs (the non-constant ones, in order) and the first one's shape.
-type Mapper = fn(&Ctx<'_>, &NodeProto, &[Src], Shape) -> Result<Mapped>;
+/// Several model ops for one node (applied in order), `None` for a boundary.
+pub(super) type MappedMany = Option<Vec<Op<f32>>>;
+
+/// Maps one node, given its data inputs (the non-constant ones, in order) and the first one's shape: to
+/// one model op, or to a short sequence of them (a global pool, then a reshape that drops the axes).
+#[derive(Clone, Copy)]
+enum Mapper {
+    One(fn(&Ctx<'_>, &NodeProto, &[Src], Shape) -> Result<Mapped>),
+    Many(fn(&Ctx<'_>, &NodeProto, &[Src], Shape) -> Result<MappedMany>),
+}
+
+use Mapper::{Many, One};
 
 /// Every op type with a mapper.
 const TABLE: &[(&str, Mapper)] = &[
-    ("Identity", merge::identity),
-    ("Dropout", merge::identity),
-    ("Add", merge::add),
-    ("Sum", merge::add),
-    ("Concat", merge::concat),
-    ("Gemm", gemm::gemm),
-    ("MatMul", gemm::matmul),
-    ("Conv", conv::conv),
-    ("ConvTranspose", conv::conv_transpose),
-    ("BatchNormalization", norm::batch_norm),
-    ("AveragePool", pool::average_pool),
-    ("Pad", pad::pad),
-    ("Flatten", reshape::flatten),
-    ("Reshape", reshape::reshape),
-    ("Squeeze", reshape::squeeze),
-    ("Unsqueeze", reshape::squeeze),
-    ("Transpose", reshape::transpose),
+    ("Identity", One(merge::identity)),
+    ("Dropout", One(merge::identity)),
+    ("Add", One(merge::add)),
+    ("Sum", One(merge::add)),
+    ("Concat", One(merge::concat)),
+    ("Gemm", One(gemm::gemm)),
+    ("MatMul", One(gemm::matmul)),
+    ("Conv", One(conv::conv)),
+    ("ConvTranspose", One(conv::conv_transpose)),
+    ("BatchNormalization", One(norm::batch_norm)),
+    ("AveragePool", One(pool::average_pool)),
+    ("GlobalAveragePool", Many(pool::global_average_pool)),
+    ("ReduceMean", Many(pool::reduce_mean)),
+    ("Pad", One(pad::pad)),
+    ("Flatten", One(reshape::flatten)),
+    ("Reshape", One(reshape::reshape)),
+    ("Squeeze", One(reshape::squeeze)),
+    ("Unsqueeze", One(reshape::squeeze)),
+    ("Transpose", One(reshape::transpose)),
 ];
 
-/// The linear op of `node` (see the module docs).
-pub(super) fn map(ctx: &Ctx<'_>, node: &NodeProto, data: &[Src], shape: Shape) -> Result<Mapped> {
+/// The linear ops of `node` (see the module docs), in order.
+pub(super) fn map(
+    ctx: &Ctx<'_>,
+    node: &NodeProto,
+    data: &[Src],
+    shape: Shape,
+) -> Result<MappedMany> {
     match TABLE.iter().find(|(op, _)| *op == node.op_type) {
-        Some((_, mapper)) => mapper(ctx, node, data, shape),
+        Some((_, One(mapper))) => Ok(mapper(ctx, node, data, shape)?.map(|op| vec![op])),
+        Some((_, Many(mapper))) => mapper(ctx, node, data, shape),
         None => Ok(None),
     }
 }

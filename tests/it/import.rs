@@ -1,0 +1,116 @@
+//! The ONNX importer on models PyTorch's two exporters wrote (`tests/data/import/`, made by
+//! `scripts/make_import_fixtures.py`): dynamo's external data, `ReduceMean` with axes as an input,
+//! legacy `GlobalAveragePool`, `Constant` nodes, and a `Mul` of two tensors of different shapes. Each is
+//! collapsed, and original and result agree with onnxruntime's outputs through the reference.
+
+use std::path::PathBuf;
+
+use linear_collapse::io::onnx::OnnxModel;
+use linear_collapse::io::onnx_graph::import;
+use linear_collapse::verify::forward_model;
+use linear_collapse::{pipeline, Error, Options};
+use ndarray::ArrayD;
+
+use crate::common::data_dir;
+
+/// Every fixture model: (path, case name, exporter).
+fn fixtures() -> Vec<(PathBuf, String, String)> {
+    let dir = data_dir().join("import");
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/data/import")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .map(|p| {
+            let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+            let (case, exporter) = stem.split_once('.').expect("case.exporter");
+            (p.clone(), case.to_string(), exporter.to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Largest difference between the reference pass of `m` and the fixture's outputs, per sample; `None`
+/// when the model holds an op the reference does not implement.
+fn max_error(m: &OnnxModel, case: &str, exporter: &str) -> Option<f64> {
+    let dir = data_dir().join("import");
+    let x: ArrayD<f32> = ndarray_npy::read_npy(dir.join(format!("{case}.inputs.npy"))).unwrap();
+    let y: ArrayD<f32> =
+        ndarray_npy::read_npy(dir.join(format!("{case}.{exporter}.outputs.npy"))).unwrap();
+    let model = import(m).expect("import");
+    let mut worst = 0.0f64;
+    for (xi, yi) in x.outer_iter().zip(y.outer_iter()) {
+        let input: Vec<f64> = xi.iter().map(|&v| v as f64).collect();
+        let got = match forward_model(&model.model, &input) {
+            Ok(g) => g,
+            Err(Error::Unsupported { .. }) => return None,
+            Err(e) => panic!("{case}.{exporter}: {e}"),
+        };
+        assert_eq!(got.len(), yi.len(), "{case}.{exporter}");
+        for (g, w) in got.iter().zip(yi.iter()) {
+            worst = worst.max((g - *w as f64).abs());
+        }
+    }
+    Some(worst)
+}
+
+#[test]
+fn both_exporters_import_and_collapse_within_tolerance() {
+    let all = fixtures();
+    assert!(all.len() >= 8, "{} fixtures", all.len());
+    let mut checked = 0;
+    for (path, case, exporter) in &all {
+        let original = OnnxModel::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (collapsed, reports) = pipeline::collapse_onnx(&original, &Options::default())
+            .unwrap_or_else(|e| panic!("{case}.{exporter}: {e}"));
+        assert!(
+            !reports.is_empty(),
+            "{case}.{exporter}: no linear run found"
+        );
+        assert!(
+            collapsed.node_count() <= original.node_count(),
+            "{case}.{exporter}"
+        );
+        for m in [&original, &collapsed] {
+            if let Some(err) = max_error(m, case, exporter) {
+                assert!(err < 1e-4, "{case}.{exporter}: max error {err:.2e}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 12,
+        "only {checked} models checked against the reference"
+    );
+}
+
+#[test]
+fn a_global_pool_ends_a_run_as_the_pooled_shape() {
+    // legacy GlobalAveragePool and dynamo ReduceMean both give the Linear its 8 inputs
+    for exporter in ["legacy", "dynamo"] {
+        let path = data_dir().join(format!("import/gap_head.{exporter}.onnx"));
+        let m = import(&OnnxModel::read(path).unwrap()).unwrap();
+        let shapes = m.model.shapes().unwrap();
+        assert_eq!(shapes.last().unwrap().numel(), 5, "{exporter}");
+        assert!(
+            shapes
+                .iter()
+                .any(|s| s.dims() == [8, 1, 1] || s.dims() == [8]),
+            "{exporter}: {shapes:?}"
+        );
+    }
+}
+
+#[test]
+fn external_data_must_stay_in_the_models_folder() {
+    let dir = std::env::temp_dir().join(format!("lc-external-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = data_dir().join("import/gap_head.dynamo.onnx");
+    // The model without its data file beside it: refused, naming the tensor and the file.
+    std::fs::copy(&src, dir.join("alone.onnx")).unwrap();
+    let e = OnnxModel::read(dir.join("alone.onnx"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("tensor") && e.contains(".data"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
