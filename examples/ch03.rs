@@ -1,7 +1,7 @@
 //! Chapter 3 (`docs/03-probing-and-the-analytic-way.md`): probing against the three analytic methods on
 //! the seed geometry, with the multiply-add counts of the cost table.
 //!
-//! `cargo run --release --example ch03`
+//! `cargo run --release --features bench --example ch03`
 
 use std::time::Instant;
 

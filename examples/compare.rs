@@ -1,6 +1,6 @@
 //! Every collapse method on one benchmark size, side by side in one process, one JSON object per line.
 //!
-//! `cargo run --release --example compare -- --size NAME|all [--methods a,b] [--min-time SECONDS] [--peak]`
+//! `cargo run --release --features bench --example compare -- --size NAME|all [--methods a,b] [--min-time SECONDS] [--peak]`
 //!
 //! Methods: `probe` (the batched probing baseline), `dense`, `sparse`, `im2col`, `auto`. Each line gives the
 //! median time, the number of runs, the peak extra heap bytes (a counting allocator), the multiply-adds the

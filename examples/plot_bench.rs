@@ -1,7 +1,7 @@
 //! Draws the benchmark curves (time against size, one line per method, log scale) as an SVG from the JSON
 //! lines of `examples/compare`.
 //!
-//! `cargo run --release --example compare -- --size all > docs/bench.jsonl`
+//! `cargo run --release --features bench --example compare -- --size all > docs/bench.jsonl`
 //! `cargo run --release --example plot_bench -- docs/bench/ours.jsonl docs/images/bench.svg [--peers peers.json]`
 //!
 //! `--peers` adds the `torch_probe_chunked` and `torch_adjoint` (`conv_transpose2d`) medians of

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 peers=${1:-}
 make deps
-cargo build --release --example compare --example plot_bench
+cargo build --release --features bench --example compare --example plot_bench
 if [ -n "$peers" ] && python3 -c 'import torch, onnxruntime' 2>/dev/null; then
   python3 "$peers" --sizes seed,mnist,cifar,wide,big --json-out docs/bench/peers.json --out docs/bench/peers.md
 fi
