@@ -33,7 +33,8 @@ impl OnnxModel {
     /// Validation checks what later stages rely on:
     /// - the model has a graph and imports the default (`ai.onnx`) operator set;
     /// - every node has an op type, and each of its inputs is empty (an omitted optional input) or names a
-    ///   graph input, an initializer or an output of an earlier node (nodes are in topological order);
+    ///   graph input, an initializer or an output of another node (nodes in any valid order are sorted first;
+    ///   a cycle is refused);
     /// - no value is defined twice, and every graph output names a defined value;
     /// - initializers and tensor attributes have non-negative dims, are not over
     ///   [`super::MAX_TENSOR_BYTES`], keep their data inside the file, and for FLOAT, DOUBLE, INT32 and

@@ -19,6 +19,7 @@
 mod attr;
 mod external;
 mod file;
+mod order;
 #[allow(
     missing_docs,
     clippy::all,
@@ -76,6 +77,7 @@ pub(crate) fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
         _ => Path::new("."),
     };
     external::inline(&mut model, dir, &source)?;
+    order::sort(&mut model);
     validate::model(&model, &source)?;
     Ok(model)
 }
@@ -107,7 +109,8 @@ fn decode_unchecked(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
 /// # Errors
 /// [`Error::Format`] naming `source_name` and the node, tensor or value at fault.
 pub(crate) fn decode_model(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
-    let model = decode_unchecked(bytes, source_name)?;
+    let mut model = decode_unchecked(bytes, source_name)?;
+    order::sort(&mut model);
     validate::model(&model, source_name)?;
     Ok(model)
 }

@@ -438,10 +438,24 @@ fn graph_checks_name_the_node_or_value() {
         "{err}"
     );
 
-    // Inputs must come from earlier nodes: swap the two nodes.
+    // Nodes in any valid order are sorted: swapped, the two nodes decode back in order.
     let mut m = base.clone();
     graph_mut(&mut m).node.swap(0, 1);
-    assert!(decode_err(&m).starts_with("m.onnx: node #0"));
+    let bytes = encode_model(&m);
+    let sorted = decode_model(&bytes, "m.onnx").expect("sorted");
+    assert_eq!(
+        sorted.graph.unwrap().node,
+        base.graph.as_ref().unwrap().node
+    );
+    // A cycle cannot be sorted: the node that reads a value produced after it is named.
+    let mut m = base.clone();
+    let second_out = graph_mut(&mut m).node[1].output[0].clone();
+    graph_mut(&mut m).node[0].input[0] = second_out;
+    assert!(
+        decode_err(&m).starts_with("m.onnx: node #"),
+        "{}",
+        decode_err(&m)
+    );
 
     let mut m = base.clone();
     let first = graph_mut(&mut m).node[0].output[0].clone();

@@ -194,6 +194,15 @@ impl<'a> Builder<'a> {
             }
             return Ok(());
         }
+        // An Identity of a weight (the legacy exporter shares weights this way) is that weight.
+        if matches!(node.op_type.as_str(), "Identity" | "Dropout") {
+            if let (Some(src), Some(name)) = (node.input.first(), node.output.first()) {
+                if let Some(t) = self.inits.get(src.as_str()).copied() {
+                    self.inits.insert(name.as_str(), t);
+                    return Ok(());
+                }
+            }
+        }
         let data: Vec<Src> = node
             .input
             .iter()
