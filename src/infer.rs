@@ -126,6 +126,10 @@ fn batchnorm_shape<T: Scalar>(b: &BatchNorm<T>, input: Shape) -> Result<Shape, S
     let (c, what) = match input {
         Shape::Chw { c, .. } | Shape::Cl { c, .. } => (c, "channels"),
         Shape::Flat(n) => (n, "features"),
+        Shape::Nd(d) => match d.as_slice().first() {
+            Some(&c) => (c, "channels"),
+            None => return Err("a BatchNorm takes an input with channels, not a scalar".into()),
+        },
     };
     if c != b.num_features() {
         return Err(format!(
@@ -184,7 +188,7 @@ fn pad_shape<T: Scalar>(p: &Pad<T>, input: Shape) -> Result<Shape, String> {
             let [_, ol] = p.out_dims([1, l])?;
             Ok(Shape::cl(c, ol))
         }
-        Shape::Flat(_) => Err("a Pad takes a (C, H, W) or (C, L) input".into()),
+        Shape::Flat(_) | Shape::Nd(_) => Err("a Pad takes a (C, H, W) or (C, L) input".into()),
     }
 }
 
@@ -243,7 +247,9 @@ fn upsample_shape(u: &Upsample, input: Shape) -> Result<Shape, String> {
         Shape::Cl { .. } => Err(format!(
             "a (C, L) input has no height to scale: the scale must be [1, s], got [{sh}, {sw}]"
         )),
-        Shape::Flat(_) => Err("an Upsample takes a (C, H, W) or (C, L) input".into()),
+        Shape::Flat(_) | Shape::Nd(_) => {
+            Err("an Upsample takes a (C, H, W) or (C, L) input".into())
+        }
     }
 }
 

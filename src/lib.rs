@@ -102,7 +102,7 @@ pub use layer::Layer;
 pub use options::{Accumulate, Method, Options, Policy};
 pub use par::Par;
 pub use scalar::Scalar;
-pub use shape::Shape;
+pub use shape::{Dims, Shape, MAX_RANK};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

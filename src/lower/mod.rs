@@ -72,13 +72,17 @@ pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> 
     })
 }
 
-/// A shape as `[c, h, w]`: `(C, L)` is `(C, 1, L)` and a flat `(n,)` is `(n, 1, 1)`, which keeps the flat
-/// index.
+/// A shape as `[c, h, w]`: `(C, L)` is `(C, 1, L)`, a flat `(n,)` is `(n, 1, 1)` and any other rank is its
+/// first axis by the rest, which keeps the flat index.
 fn chw(s: Shape) -> [usize; 3] {
     match s {
         Shape::Chw { c, h, w } => [c, h, w],
         Shape::Cl { c, l } => [c, 1, l],
         Shape::Flat(n) => [n, 1, 1],
+        Shape::Nd(d) => match d.as_slice() {
+            [] => [1, 1, 1],
+            [c, rest @ ..] => [*c, rest.iter().product(), 1],
+        },
     }
 }
 

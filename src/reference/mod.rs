@@ -110,6 +110,13 @@ fn batchnorm<T: Scalar>(b: &BatchNorm<T>, shape: Shape, mut x: Vec<f64>) -> Step
         Shape::Chw { c, h, w } => (c, h * w),
         Shape::Cl { c, l } => (c, l),
         Shape::Flat(f) => (f, 1),
+        Shape::Nd(_) => {
+            let dims = shape.dims();
+            match dims.split_first() {
+                Some((&c, rest)) => (c, rest.iter().product()),
+                None => return Err(wrong(format!("({n}, ...)"), "a scalar has no channels")),
+            }
+        }
     };
     if channels != n {
         return Err(wrong(format!("({n}, ...)"), "wrong number of channels"));

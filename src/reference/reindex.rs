@@ -9,7 +9,7 @@ fn spatial(shape: Shape) -> Option<[usize; 3]> {
     match shape {
         Shape::Chw { c, h, w } => Some([c, h, w]),
         Shape::Cl { c, l } => Some([c, 1, l]),
-        Shape::Flat(_) => None,
+        Shape::Flat(_) | Shape::Nd(_) => None,
     }
 }
 

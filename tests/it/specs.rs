@@ -109,7 +109,7 @@ fn spatial(s: Shape) -> Option<[usize; 3]> {
     match s {
         Shape::Chw { c, h, w } => Some([c, h, w]),
         Shape::Cl { c, l } => Some([c, 1, l]),
-        Shape::Flat(_) => None,
+        Shape::Flat(_) | Shape::Nd(_) => None,
     }
 }
 
@@ -212,10 +212,7 @@ impl Spec {
 
     /// The layer for `input`, with weights uniform in `[-1, 1)` from `rng`.
     pub(crate) fn build(&self, input: Shape, rng: &mut StdRng) -> Layer<f32> {
-        let c_in = match input {
-            Shape::Chw { c, .. } | Shape::Cl { c, .. } => c,
-            Shape::Flat(n) => n,
-        };
+        let c_in = input_channels(input);
         match self {
             Spec::Conv2d(p) => build_conv(p, c_in, rng).into(),
             Spec::Conv1d {
@@ -341,10 +338,7 @@ impl Spec {
 }
 
 fn input_channels(s: Shape) -> usize {
-    match s {
-        Shape::Chw { c, .. } | Shape::Cl { c, .. } => c,
-        Shape::Flat(n) => n,
-    }
+    s.dims().first().copied().unwrap_or(1)
 }
 
 fn divisors(n: usize) -> Vec<usize> {

@@ -139,7 +139,7 @@ fn whole_image_mean(node: &NodeProto, shape: Shape, keep: bool) -> Result<Mapped
             let p = AvgPool1d::new(l, cfg).map_err(e)?;
             (Layer::AvgPool1d(p), c)
         }
-        Shape::Flat(_) => return Ok(None),
+        Shape::Flat(_) | Shape::Nd(_) => return Ok(None),
     };
     let mut ops = vec![Op::Layer(pool)];
     if !keep {
