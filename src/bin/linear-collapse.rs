@@ -57,6 +57,9 @@ enum Cmd {
     Inspect {
         /// The ONNX model.
         input: PathBuf,
+        /// Print every value's dims as the importer computes them (JSON lines) instead of the runs.
+        #[arg(long)]
+        shapes: bool,
     },
     /// Compare two ONNX models with the library's reference forward pass on random inputs.
     Verify {
@@ -162,7 +165,21 @@ fn run(cli: Cli) -> Result<()> {
                 _ => bail!("give either IN.onnx, or --weights W.safetensors --spec chain.json"),
             }
         }
-        Cmd::Inspect { input } => {
+        Cmd::Inspect {
+            input,
+            shapes: true,
+        } => {
+            let m = OnnxModel::read(&input)?;
+            for v in onnx_graph::value_shapes(&m)? {
+                let dims = v.dims.map_or("null".into(), |d| format!("{d:?}"));
+                println!(
+                    "{{\"name\": {:?}, \"dims\": {dims}, \"constant\": {}, \"batched\": {}}}",
+                    v.name, v.constant, v.batched
+                );
+            }
+            Ok(())
+        }
+        Cmd::Inspect { input, .. } => {
             let m = OnnxModel::read(&input)?;
             let reports = pipeline::inspect_onnx(&m, &Options::default())?;
             print_reports(&reports);

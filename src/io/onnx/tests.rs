@@ -337,7 +337,7 @@ fn tensor_checks_name_the_tensor() {
                 data_type: DataType::Uint8 as i32,
                 ..good.clone()
             },
-            "expected FLOAT or DOUBLE",
+            "expected FLOAT, DOUBLE, FLOAT16 or BFLOAT16",
         ),
     ];
     for (t, message) in cases {

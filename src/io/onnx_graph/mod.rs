@@ -7,9 +7,12 @@
 //! node, initializer, opset import and metadata. What to replace is decided elsewhere
 //! ([`crate::pipeline`]).
 
+mod analyze;
 mod export;
 mod import;
 mod ops;
+mod shapes;
 
 pub use export::{rewrite, RunEdit};
 pub use import::{import, Imported};
+pub use shapes::{value_shapes, ValueShape};
