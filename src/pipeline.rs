@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use crate::form::{collapse_runs, Mode, RunReport};
+use crate::form::{collapse_runs, Form, Mode, RunReport};
 use crate::io::onnx::OnnxModel;
 use crate::io::onnx_graph::{import, rewrite, RunEdit};
 use crate::io::{npy, safetensors, spec};
@@ -29,8 +29,17 @@ use crate::{collapse, Error, Options, Result, Shape};
 /// # Errors
 /// As [`import`] and [`crate::collapse_model`]; [`Error::Unsupported`] when a form has no ONNX spelling.
 pub fn collapse_onnx(m: &OnnxModel, opts: &Options) -> Result<(OnnxModel, Vec<RunReport>)> {
-    let imported = import(m)?;
-    let runs = collapse_runs(&imported.model, opts, Mode::Build)?;
+    let imported = import(m, opts)?;
+    let mut runs = collapse_runs(&imported.model, opts, Mode::Build)?;
+    for r in runs.iter_mut().filter(|r| r.ops.is_some()) {
+        if let Err(e) = imported.writable(&r.run.nodes, r.run.entry, r.run.exit) {
+            r.ops = None;
+            r.report.form = Form::Unchanged;
+            r.report.why = format!("kept as it is: {e}");
+            r.report.params.1 = r.report.params.0;
+            r.report.macs.1 = r.report.macs.0;
+        }
+    }
     let edits: Vec<RunEdit<'_>> = runs
         .iter()
         .filter_map(|r| {
@@ -53,7 +62,7 @@ pub fn collapse_onnx(m: &OnnxModel, opts: &Options) -> Result<(OnnxModel, Vec<Ru
 /// # Errors
 /// As [`import`].
 pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Vec<RunReport>> {
-    let imported = import(m)?;
+    let imported = import(m, opts)?;
     Ok(collapse_runs(&imported.model, opts, Mode::Plan)?
         .into_iter()
         .map(|r| r.report)

@@ -289,7 +289,7 @@ pub fn forward_model<T: Scalar>(model: &Model<T>, x: &[f64]) -> Result<Vec<f64>>
             op: match &n.op {
                 Op::Layer(l) => GraphOp::Layer(l),
                 Op::Add => GraphOp::Add,
-                Op::Concat => GraphOp::Concat,
+                Op::Concat { axis } => GraphOp::Concat(*axis),
                 Op::Nonlinear(f) => GraphOp::Nonlinear(f),
             },
             inputs: n.inputs.iter().map(index).collect(),

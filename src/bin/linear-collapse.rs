@@ -192,8 +192,8 @@ fn run(cli: Cli) -> Result<()> {
             rtol,
             atol,
         } => {
-            let a = onnx_graph::import(&OnnxModel::read(&original)?)?.model;
-            let b = onnx_graph::import(&OnnxModel::read(&collapsed)?)?.model;
+            let a = onnx_graph::import(&OnnxModel::read(&original)?, &Options::default())?.model;
+            let b = onnx_graph::import(&OnnxModel::read(&collapsed)?, &Options::default())?.model;
             compare(&a, &b, samples, rtol, atol)
         }
     }
@@ -214,8 +214,8 @@ fn collapse_onnx(input: &Path, output: &Path, opts: &Options, verify: bool) -> R
     let (out, reports) = result?;
     print_reports(&reports);
     if verify {
-        let a = onnx_graph::import(&m)?.model;
-        let b = onnx_graph::import(&out)?.model;
+        let a = onnx_graph::import(&m, opts)?.model;
+        let b = onnx_graph::import(&out, opts)?.model;
         compare(&a, &b, 8, 1e-4, 1e-5)?;
     }
     out.write(output)?;

@@ -5,7 +5,7 @@
 //! to every input; `Concat` passes each input its block of columns. The input's adjoint is `W`. For a
 //! plain chain this is exactly the reverse order of [`super::collapse`], which the planner handles.
 
-use ndarray::{s, Array1, Array2};
+use ndarray::{Array1, Array2, Axis};
 
 use super::im2col;
 use crate::graph::{Model, Op, Src};
@@ -74,7 +74,7 @@ fn cast_model<T: Scalar, U: Scalar>(model: &Model<T>) -> Result<Model<U>> {
         let op = match &node.op {
             Op::Layer(l) => Op::Layer(l.cast()?),
             Op::Add => Op::Add,
-            Op::Concat => Op::Concat,
+            Op::Concat { axis } => Op::Concat { axis: *axis },
             Op::Nonlinear(n) => Op::Nonlinear(n.clone()),
         };
         out.push(node.name.clone(), op, node.inputs.clone())?;
@@ -115,17 +115,13 @@ fn reverse<A: Scalar>(model: &Model<A>, opts: &Options) -> Result<Linear<A>> {
                     .map(|s| (*s, Adj::Dense(dense.clone())))
                     .collect()
             }
-            Op::Concat => {
+            Op::Concat { axis } => {
                 let dense = m.into_dense();
-                let mut off = 0;
-                node.inputs
-                    .iter()
-                    .map(|s| {
-                        let len = shape_of(*s).numel();
-                        let block = dense.slice(s![.., off..off + len]).to_owned();
-                        off += len;
-                        (*s, Adj::Dense(block))
-                    })
+                let shapes: Vec<Shape> = node.inputs.iter().map(|s| shape_of(*s)).collect();
+                concat_columns(&shapes, *axis)
+                    .into_iter()
+                    .zip(&node.inputs)
+                    .map(|(cols, s)| (*s, Adj::Dense(dense.select(Axis(1), &cols))))
                     .collect()
             }
             Op::Nonlinear(_) => {
@@ -153,6 +149,27 @@ fn reverse<A: Scalar>(model: &Model<A>, opts: &Options) -> Result<Linear<A>> {
     let w = input_adj.map_or_else(|| Array2::zeros((n_out, n_in)), Adj::into_dense);
     Linear::new(w, Some(bias))
         .map_err(|e| Error::invalid("collapsed graph", format!("the product is not finite: {e}")))
+}
+
+/// For each input of a concatenation along `axis`, the output positions its elements land on, in the
+/// input's C order: the output is `outer` blocks, each the inputs' slabs one after another.
+fn concat_columns(shapes: &[Shape], axis: usize) -> Vec<Vec<usize>> {
+    let dims: Vec<Vec<usize>> = shapes.iter().map(Shape::dims).collect();
+    let outer: usize = dims[0][..axis].iter().product();
+    let inner: usize = dims[0][axis + 1..].iter().product();
+    let slabs: Vec<usize> = dims.iter().map(|d| d[axis] * inner).collect();
+    let row: usize = slabs.iter().sum();
+    let mut before = 0;
+    slabs
+        .iter()
+        .map(|&slab| {
+            let cols = (0..outer)
+                .flat_map(|o| (0..slab).map(move |j| o * row + before + j))
+                .collect();
+            before += slab;
+            cols
+        })
+        .collect()
 }
 
 /// `(M A, M a)` for layer `(A, a)` at `input`; with the identity adjoint, `(A, a)` itself.

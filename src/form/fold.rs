@@ -43,7 +43,9 @@ pub(crate) fn conv_form<T: Scalar>(sub: &Model<T>) -> std::result::Result<Conv2d
                     .map(|s| src(s).0.clone())
                     .collect::<Vec<_>>(),
             )?,
-            Op::Concat => return Err("a Concat: stacking convolutions is not supported yet".into()),
+            Op::Concat { .. } => {
+                return Err("a Concat: stacking convolutions is not supported yet".into())
+            }
             Op::Nonlinear(_) => return Err(format!("node '{}' is not linear", node.name)),
         };
         forms.push(

@@ -17,10 +17,12 @@ mod report;
 pub(crate) use choose::Mode;
 pub use report::{Form, RunReport};
 
+
+
 use std::collections::BTreeMap;
 
 use crate::graph::{linear_runs, Model, Node, Op, Run, Src};
-use crate::{Options, Result, Scalar};
+use crate::{Options, Result, Scalar, Shape};
 use choose::smallest;
 
 /// Replaces every maximal linear run of `model` (nodes between nonlinearities, branches included) by its
@@ -101,31 +103,55 @@ pub(crate) fn collapse_runs<T: Scalar>(
     opts: &Options,
     mode: Mode,
 ) -> Result<Vec<Replacement<T>>> {
-    model.shapes()?;
+    let shapes = model.value_shapes()?;
     let mut out = Vec::new();
     for found in linear_runs(model) {
         let Ok(run) = found else { continue };
-        if run.nodes.len() < 2 && !matches!(model.nodes()[run.exit].op, Op::Add | Op::Concat) {
+        if run.nodes.len() < 2 && !matches!(model.nodes()[run.exit].op, Op::Add | Op::Concat { .. }) {
             continue; // a single layer is already one layer
         }
-        let sub = submodel(model, &run)?;
-        let names = run
+        let sub = submodel(model, &shapes, &run)?;
+        let names: Vec<String> = run
             .nodes
             .iter()
             .map(|&k| model.nodes()[k].name.clone())
             .collect();
-        let (ops, report) = smallest(&sub, names, opts, mode)?;
+        // One run that cannot collapse (memory budget, an unsupported combination) is kept with its
+        // reason; the rest of the model still collapses.
+        let (ops, report) = match smallest(&sub, names.clone(), opts, mode) {
+            Ok(found) => found,
+            Err(e) => (None, kept(&sub, names, format!("kept as it is: {e}"))?),
+        };
         out.push(Replacement { run, ops, report });
     }
     Ok(out)
 }
 
+/// The report of a run left as it was, and why.
+pub(crate) fn kept<T: Scalar>(sub: &Model<T>, nodes: Vec<String>, why: String) -> Result<RunReport> {
+    let shapes = sub.shapes()?;
+    let (params, macs) = cost::model_cost(sub)?;
+    Ok(RunReport {
+        nodes,
+        shapes: (sub.input_shape(), *shapes.last().unwrap_or(&sub.input_shape())),
+        form: Form::Unchanged,
+        why,
+        params: (params, params),
+        macs: (macs, macs),
+        max_error: None,
+    })
+}
+
 /// The run as a model of its own, its entry as the input.
-fn submodel<T: Scalar>(model: &Model<T>, run: &Run) -> Result<Model<T>> {
-    let shapes = model.shapes()?;
+fn submodel<T: Scalar>(model: &Model<T>, shapes: &[Option<Shape>], run: &Run) -> Result<Model<T>> {
     let entry_shape = match run.entry {
         Src::Input => model.input_shape(),
-        Src::Node(i) => shapes[i],
+        Src::Node(i) => shapes[i].ok_or_else(|| {
+            crate::Error::invalid(
+                format!("node '{}'", model.nodes()[i].name),
+                "a linear run reads it but its shape is not known",
+            )
+        })?,
     };
     let local: BTreeMap<usize, usize> =
         run.nodes.iter().enumerate().map(|(j, &k)| (k, j)).collect();

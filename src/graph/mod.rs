@@ -2,14 +2,17 @@
 //! this module imports only [`crate::layer`], [`crate::infer`] and the shape and error types.
 //!
 //! Nodes are kept in topological order; each reads the model input or earlier nodes. `Op::Layer` nodes are
-//! linear, `Add` sums its inputs (residuals, RepVGG blocks), `Concat` stacks them along channels, and
-//! `Nonlinear` nodes (ReLU, GELU, MaxPool, Softmax, anything unknown) end a linear run.
+//! linear, `Add` sums its inputs (residuals, RepVGG blocks), `Concat` stacks them along an axis, and
+//! `Nonlinear` nodes (ReLU, GELU, MaxPool, Softmax, anything unknown) end a linear run. A `Nonlinear::Other`
+//! node may read nothing (a value from outside, such as a second graph input) and may have an output shape
+//! nobody knows; no linear node reads such a value.
 
 mod runs;
 mod shapes;
 
 pub use crate::layer::Nonlinear;
 pub(crate) use runs::{linear_runs, Run};
+pub(crate) use shapes::op_shape;
 
 use crate::layer::Layer;
 use crate::{Error, Result, Scalar, Shape};
@@ -30,8 +33,11 @@ pub enum Op<T> {
     Layer(Layer<T>),
     /// The sum of two or more inputs of the same shape.
     Add,
-    /// Two or more `(C, H, W)` (or `(C, L)`, or flat) inputs stacked along channels.
-    Concat,
+    /// Two or more inputs stacked along `axis` of the sample (0: channels), equal along every other axis.
+    Concat {
+        /// The axis, counted in the sample (no batch axis).
+        axis: usize,
+    },
     /// A nonlinearity: a boundary between linear runs.
     Nonlinear(Nonlinear),
 }
@@ -47,7 +53,8 @@ impl<T: Scalar> Op<T> {
         match self {
             Op::Layer(l) => l.describe(),
             Op::Add => "Add".into(),
-            Op::Concat => "Concat".into(),
+            Op::Concat { axis: 0 } => "Concat".into(),
+            Op::Concat { axis } => format!("Concat(axis {axis})"),
             Op::Nonlinear(Nonlinear::Other { name, .. }) => name.clone(),
             Op::Nonlinear(n) => format!("{n:?}"),
         }
@@ -65,11 +72,12 @@ pub struct Node<T> {
     pub inputs: Vec<Src>,
 }
 
-/// A model with one input and one output (the last node).
+/// A model with one input and its outputs: the last node, or the values [`Model::set_outputs`] names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model<T> {
     input: Shape,
     nodes: Vec<Node<T>>,
+    outputs: Vec<Src>,
 }
 
 impl<T: Scalar> Model<T> {
@@ -84,6 +92,7 @@ impl<T: Scalar> Model<T> {
         Model {
             input,
             nodes: Vec::new(),
+            outputs: Vec::new(),
         }
     }
 
@@ -114,7 +123,7 @@ impl<T: Scalar> Model<T> {
     ///
     /// # Errors
     /// [`Error::InvalidLayer`] when an input refers to a later node, or the number of inputs does not fit
-    /// the op (one for layers and nonlinearities, two or more for `Add` and `Concat`, one or more for
+    /// the op (one for layers and nonlinearities, two or more for `Add` and `Concat`, any number for
     /// `Nonlinear::Other`).
     pub fn push(&mut self, name: impl Into<String>, op: Op<T>, inputs: Vec<Src>) -> Result<Src> {
         let name = name.into();
@@ -126,9 +135,10 @@ impl<T: Scalar> Model<T> {
             ));
         }
         let arity_ok = match op {
-            Op::Add | Op::Concat => inputs.len() >= 2,
-            // an op this crate does not model (`Mul` of two tensors, say) reads all it reads
-            Op::Nonlinear(Nonlinear::Other { .. }) => !inputs.is_empty(),
+            Op::Add | Op::Concat { .. } => inputs.len() >= 2,
+            // an op this crate does not model (`Mul` of two tensors, say) reads all it reads, or
+            // nothing for a value from outside
+            Op::Nonlinear(Nonlinear::Other { .. }) => true,
             _ => inputs.len() == 1,
         };
         if !arity_ok {
@@ -160,12 +170,53 @@ impl<T: Scalar> Model<T> {
         &self.nodes
     }
 
-    /// Where the model's output is read: the last node, or the input for an empty model.
+    /// Where the model's main output is read: the first of [`Model::set_outputs`], else the last node, or
+    /// the input for an empty model.
     pub fn output(&self) -> Src {
-        match self.nodes.len() {
-            0 => Src::Input,
-            n => Src::Node(n - 1),
+        match (self.outputs.first(), self.nodes.len()) {
+            (Some(&s), _) => s,
+            (None, 0) => Src::Input,
+            (None, n) => Src::Node(n - 1),
         }
+    }
+
+    /// Every value read from outside the model: the ones [`Model::set_outputs`] names, else the main
+    /// output alone.
+    ///
+    /// ```
+    /// use linear_collapse::graph::{Model, Nonlinear, Op, Src};
+    /// use linear_collapse::Shape;
+    /// let mut m = Model::<f32>::new(Shape::flat(2));
+    /// let a = m.then("a", Op::Nonlinear(Nonlinear::Relu))?;
+    /// let b = m.then("b", Op::Nonlinear(Nonlinear::Tanh))?;
+    /// assert_eq!(m.outputs(), vec![b]);
+    /// m.set_outputs(vec![a, b])?;
+    /// assert_eq!((m.output(), m.outputs()), (a, vec![a, b]));
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    pub fn outputs(&self) -> Vec<Src> {
+        if self.outputs.is_empty() {
+            vec![self.output()]
+        } else {
+            self.outputs.clone()
+        }
+    }
+
+    /// Names the values read from outside the model (a graph with several outputs); the first is the main
+    /// output.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLayer`] when `outputs` is empty or names a node the model does not have.
+    pub fn set_outputs(&mut self, outputs: Vec<Src>) -> Result<()> {
+        let n = self.nodes.len();
+        if outputs.is_empty() || outputs.iter().any(|s| matches!(s, Src::Node(i) if *i >= n)) {
+            return Err(Error::invalid(
+                "model outputs",
+                format!("{outputs:?} must name at least one of the {n} nodes or the input"),
+            ));
+        }
+        self.outputs = outputs;
+        Ok(())
     }
 
     /// Total parameter count.

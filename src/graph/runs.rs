@@ -57,7 +57,7 @@ pub(crate) fn linear_runs<T: Scalar>(model: &Model<T>) -> Vec<Result<Run, Unspli
             groups.entry(r).or_default().push(k);
         }
     }
-    let output = model.output();
+    let outputs = model.outputs();
     groups
         .into_values()
         .map(|members| {
@@ -71,7 +71,7 @@ pub(crate) fn linear_runs<T: Scalar>(model: &Model<T>) -> Vec<Result<Run, Unspli
                 .iter()
                 .copied()
                 .filter(|&k| {
-                    output == Src::Node(k)
+                    outputs.contains(&Src::Node(k))
                         || nodes
                             .iter()
                             .enumerate()

@@ -22,11 +22,12 @@ pub enum Nonlinear {
     Softmax,
     /// Max pooling over `(C, H, W)` with this geometry.
     MaxPool2d(Geometry2d),
-    /// Anything else; `output` is its output shape (`None`: same as its input).
+    /// Anything else, reading any number of values.
     Other {
         /// Name of the operation, for reports.
         name: String,
-        /// Output shape, if it differs from the input's.
+        /// Its output shape; `None` when it is not known before the model runs (no linear node may then
+        /// read it).
         output: Option<Shape>,
     },
 }

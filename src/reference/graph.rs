@@ -15,8 +15,8 @@ pub enum GraphOp<'a, T> {
     Layer(&'a Layer<T>),
     /// The sum of the inputs.
     Add,
-    /// The inputs stacked along channels.
-    Concat,
+    /// The inputs stacked along an axis of the sample.
+    Concat(usize),
     /// A nonlinearity.
     Nonlinear(&'a Nonlinear),
 }
@@ -73,7 +73,7 @@ pub fn forward_graph<T: Scalar>(
                     .collect();
                 (sum, *s)
             }
-            GraphOp::Concat => concat(&ins).map_err(bad)?,
+            GraphOp::Concat(axis) => concat(&ins, axis).map_err(bad)?,
             GraphOp::Nonlinear(n) => nonlinear(n, *s, v).map_err(|e| match e {
                 Fault::Shape(reason) => bad(reason),
                 Fault::Unsupported(op) => Error::Unsupported {
@@ -87,25 +87,32 @@ pub fn forward_graph<T: Scalar>(
     Ok(values.pop().expect("the input is there").0)
 }
 
-/// Channel concatenation, with its own shape arithmetic.
-fn concat(ins: &[&(Vec<f64>, Shape)]) -> std::result::Result<(Vec<f64>, Shape), String> {
-    let (mut data, mut shape) = (ins[0].0.clone(), ins[0].1);
-    for (v, s) in &ins[1..] {
-        shape = match (shape, *s) {
-            (
-                Shape::Chw { c, h, w },
-                Shape::Chw {
-                    c: c2,
-                    h: h2,
-                    w: w2,
-                },
-            ) if (h, w) == (h2, w2) => Shape::chw(c + c2, h, w),
-            (Shape::Cl { c, l }, Shape::Cl { c: c2, l: l2 }) if l == l2 => Shape::cl(c + c2, l),
-            (Shape::Flat(a), Shape::Flat(b)) => Shape::flat(a + b),
-            (a, b) => return Err(format!("cannot stack {a} and {b} along channels")),
-        };
-        data.extend_from_slice(v);
+/// Concatenation along `axis`, with its own index arithmetic: the output is read as `outer` blocks (the
+/// axes before `axis`), each the inputs' slabs one after another.
+fn concat(ins: &[&(Vec<f64>, Shape)], axis: usize) -> std::result::Result<(Vec<f64>, Shape), String> {
+    let first = ins[0].1.dims();
+    if axis >= first.len() {
+        return Err(format!("axis {axis} is not an axis of {}", ins[0].1));
     }
+    let mut dims = first.clone();
+    dims[axis] = 0;
+    for (_, s) in ins {
+        let d = s.dims();
+        if d.len() != first.len() || (0..d.len()).any(|a| a != axis && d[a] != first[a]) {
+            return Err(format!("cannot stack {} and {s} along axis {axis}", ins[0].1));
+        }
+        dims[axis] += d[axis];
+    }
+    let outer: usize = first[..axis].iter().product();
+    let inner: usize = first[axis + 1..].iter().product();
+    let mut data = Vec::with_capacity(ins.iter().map(|(v, _)| v.len()).sum());
+    for o in 0..outer {
+        for (v, s) in ins {
+            let slab = s.dims()[axis] * inner;
+            data.extend_from_slice(&v[o * slab..(o + 1) * slab]);
+        }
+    }
+    let shape = Shape::from_dims(&dims).ok_or("too many axes")?;
     Ok((data, shape))
 }
 

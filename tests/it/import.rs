@@ -37,7 +37,7 @@ fn max_error(m: &OnnxModel, case: &str, exporter: &str) -> Option<f64> {
     let x: ArrayD<f32> = ndarray_npy::read_npy(dir.join(format!("{case}.inputs.npy"))).unwrap();
     let y: ArrayD<f32> =
         ndarray_npy::read_npy(dir.join(format!("{case}.{exporter}.outputs.npy"))).unwrap();
-    let model = import(m).expect("import");
+    let model = import(m, &Options::default()).expect("import");
     let mut worst = 0.0f64;
     for (xi, yi) in x.outer_iter().zip(y.outer_iter()) {
         let input: Vec<f64> = xi.iter().map(|&v| v as f64).collect();
@@ -89,7 +89,7 @@ fn a_global_pool_ends_a_run_as_the_pooled_shape() {
     // legacy GlobalAveragePool and dynamo ReduceMean both give the Linear its 8 inputs
     for exporter in ["legacy", "dynamo"] {
         let path = data_dir().join(format!("import/gap_head.{exporter}.onnx"));
-        let m = import(&OnnxModel::read(path).unwrap()).unwrap();
+        let m = import(&OnnxModel::read(path).unwrap(), &Options::default()).unwrap();
         let shapes = m.model.shapes().unwrap();
         assert_eq!(shapes.last().unwrap().numel(), 5, "{exporter}");
         assert!(

@@ -1,6 +1,6 @@
 //! Replaced runs written back into the ONNX graph, in place.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::import::Imported;
 use crate::graph::{Op, Src};
@@ -28,45 +28,57 @@ pub struct RunEdit<'a> {
     pub ops: &'a [Op<f32>],
 }
 
-/// Writes each edit into a copy of the ONNX model `m` (which `imported` came from): the run's ONNX
-/// nodes are removed and the replacement's nodes (`Conv`, `Gemm`, `Flatten`, `Reshape`) inserted where the
-/// run ended, reading the run's entry value and writing its exit value, so every other node, the graph's
-/// inputs and outputs, initializers, opsets and metadata stay as they were. Initializers and value infos
-/// nothing refers to any more are dropped.
+/// Writes each edit into a copy of the ONNX model `m` (which `imported` came from): the new nodes (`Conv`,
+/// `Gemm`, `Flatten`, `Reshape`) read the run's entry value and write its exit value, placed where the run
+/// ended, so every other node, the graph's inputs and outputs, initializers, opsets and metadata stay as
+/// they were. An ONNX node goes only when every model node it became is replaced; a kept node's output
+/// that a replacement now writes is renamed out of the way. Nodes, initializers and value infos nothing
+/// reads any more are dropped.
 ///
 /// # Errors
-/// [`Error::Unsupported`] when a replacement op has no ONNX spelling here.
+/// [`Error::Unsupported`] when a replacement op has no ONNX spelling here, or a run's entry or exit is a
+/// value inside one ONNX node (see [`Imported::writable`]).
 pub fn rewrite(m: &OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Result<OnnxModel> {
     let mut out = m.proto().clone();
     let graph = out.graph.as_mut().expect("import checked the graph");
-    let mut removed: BTreeSet<usize> = BTreeSet::new();
-    // (position of the run's last ONNX node, new nodes) per collapsed run
+    let mut names = Names::of(graph);
+    let replaced: BTreeSet<usize> = edits.iter().flat_map(|e| e.nodes.iter().copied()).collect();
+    // an ONNX node goes when every model node made from it is replaced
+    let mut owners: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (j, onnx) in imported.onnx_nodes.iter().enumerate() {
+        for &k in onnx {
+            owners.entry(k).or_default().push(j);
+        }
+    }
+    let removed: BTreeSet<usize> = owners
+        .iter()
+        .filter(|(_, js)| js.iter().all(|j| replaced.contains(j)))
+        .map(|(&k, _)| k)
+        .collect();
+    // (position of the run's last ONNX node, new nodes) per run
     let mut inserts: Vec<(usize, Vec<NodeProto>)> = Vec::new();
     let mut new_inits: Vec<TensorProto> = Vec::new();
-    for (r, run) in edits.iter().enumerate() {
-        let ops = run.ops;
-        let onnx: Vec<usize> = run
+    let mut written: HashSet<String> = HashSet::new();
+    for run in edits {
+        let (entry, exit) = imported.writable(run.nodes, run.entry, run.exit)?;
+        let last = run
             .nodes
             .iter()
             .flat_map(|&k| imported.onnx_nodes[k].iter().copied())
-            .collect();
-        let Some(&last) = onnx.iter().max() else {
-            continue;
-        };
-        let entry = match run.entry {
-            Src::Input => imported.input.clone(),
-            Src::Node(j) => imported.values[j].clone(),
-        };
-        let exit = imported.values[run.exit].clone();
-        let prefix = format!("lc{r}");
-        let nodes = spell(ops, &entry, &exit, &prefix, &mut new_inits)?;
-        removed.extend(onnx);
+            .max()
+            .unwrap_or(0);
+        let nodes = spell(run.ops, &entry, &exit, &mut names, &mut new_inits)?;
+        written.insert(exit);
         inserts.push((last, nodes));
     }
     let mut nodes = Vec::new();
     for (k, node) in graph.node.iter().enumerate() {
         if !removed.contains(&k) {
-            nodes.push(node.clone());
+            let mut kept = node.clone();
+            for o in kept.output.iter_mut().filter(|o| written.contains(o.as_str())) {
+                *o = names.fresh("lc_unused");
+            }
+            nodes.push(kept);
         }
         for (pos, new) in &inserts {
             if *pos == k {
@@ -76,28 +88,88 @@ pub fn rewrite(m: &OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Res
     }
     graph.node = nodes;
     graph.initializer.extend(new_inits);
-    // Drop initializers and value infos nothing refers to any more.
-    let used: HashSet<&str> = graph
+    prune(graph);
+    Ok(OnnxModel::from_proto(out))
+}
+
+/// Drops nodes none of whose outputs anything reads (repeatedly: a dead node's inputs may die with it),
+/// then initializers, graph inputs listing them, and value infos that no longer name a value.
+fn prune(graph: &mut crate::io::onnx::GraphProto) {
+    let outputs: HashSet<String> = graph.output.iter().map(|v| v.name.clone()).collect();
+    loop {
+        let read: HashSet<&str> = graph
+            .node
+            .iter()
+            .flat_map(|n| n.input.iter().map(String::as_str))
+            .collect();
+        let keep: Vec<bool> = graph
+            .node
+            .iter()
+            .map(|n| {
+                n.output
+                    .iter()
+                    .any(|o| !o.is_empty() && (read.contains(o.as_str()) || outputs.contains(o)))
+            })
+            .collect();
+        if keep.iter().all(|&k| k) {
+            break;
+        }
+        let mut it = keep.into_iter();
+        graph.node.retain(|_| it.next().unwrap_or(true));
+    }
+    let read: HashSet<String> = graph
         .node
         .iter()
-        .flat_map(|n| n.input.iter().map(String::as_str))
+        .flat_map(|n| n.input.iter().cloned())
+        .chain(outputs.iter().cloned())
         .collect();
+    let dropped: HashSet<String> = graph
+        .initializer
+        .iter()
+        .filter(|t| !read.contains(&t.name))
+        .map(|t| t.name.clone())
+        .collect();
+    graph.initializer.retain(|t| read.contains(&t.name));
+    graph.input.retain(|v| !dropped.contains(&v.name));
     let produced: HashSet<String> = graph
         .node
         .iter()
         .flat_map(|n| n.output.iter().cloned())
         .collect();
-    let outputs: HashSet<String> = graph.output.iter().map(|v| v.name.clone()).collect();
-    let used: HashSet<String> = used.into_iter().map(str::to_string).collect();
-    graph
-        .initializer
-        .retain(|t| used.contains(&t.name) || outputs.contains(&t.name));
     graph.value_info.retain(|v| produced.contains(&v.name));
-    let init_names: HashSet<String> = graph.initializer.iter().map(|t| t.name.clone()).collect();
-    graph.input.retain(|v| {
-        !(v.name != imported.input && !init_names.contains(&v.name) && !used.contains(&v.name))
-    });
-    Ok(OnnxModel::from_proto(out))
+}
+
+/// Every name a graph uses, to make new ones that collide with none.
+struct Names {
+    taken: HashSet<String>,
+    next: usize,
+}
+
+impl Names {
+    fn of(graph: &crate::io::onnx::GraphProto) -> Self {
+        let taken = graph
+            .node
+            .iter()
+            .flat_map(|n| n.input.iter().chain(&n.output).chain(std::iter::once(&n.name)))
+            .chain(graph.initializer.iter().map(|t| &t.name))
+            .chain(graph.input.iter().map(|v| &v.name))
+            .chain(graph.output.iter().map(|v| &v.name))
+            .cloned()
+            .collect();
+        Names { taken, next: 0 }
+    }
+
+    /// A new name starting with `stem`, which no name in use starts with (so `NAME.0.weight` is new too).
+    fn fresh(&mut self, stem: &str) -> String {
+        loop {
+            let name = format!("{stem}_{}", self.next);
+            self.next += 1;
+            if !self.taken.iter().any(|t| t.starts_with(&name)) {
+                self.taken.insert(name.clone());
+                return name;
+            }
+        }
+    }
 }
 
 /// The ONNX nodes for a run's replacement ops, reading `entry` and writing `exit`.
@@ -105,16 +177,17 @@ fn spell(
     ops: &[Op<f32>],
     entry: &str,
     exit: &str,
-    prefix: &str,
+    names: &mut Names,
     inits: &mut Vec<TensorProto>,
 ) -> Result<Vec<NodeProto>> {
     let mut nodes = Vec::new();
     let mut cur = entry.to_string();
+    let prefix = &names.fresh("lc");
     for (j, op) in ops.iter().enumerate() {
         let out = if j + 1 == ops.len() {
             exit.to_string()
         } else {
-            format!("{prefix}_{j}")
+            names.fresh(&format!("{prefix}_out"))
         };
         let name = format!("{prefix}/{j}");
         let node = match op {
@@ -224,7 +297,8 @@ fn gemm(
     j: usize,
     inits: &mut Vec<TensorProto>,
 ) -> NodeProto {
-    let bias = l.bias().map(|b| b.clone().into_dyn());
+    // C is required before opset 11: a Linear without a bias gets zeros
+    let bias = Some(l.bias_or_zeros().into_dyn());
     let inputs = with_params(x, l.weight().clone().into_dyn(), bias, (prefix, j), inits);
     node("Gemm", name, inputs, out, vec![int("transB", 1)])
 }

@@ -1,16 +1,18 @@
-//! ONNX nodes onto model nodes.
+//! ONNX nodes onto model nodes: the analysis says what every value is (a constant, or a runtime value with
+//! its dims and batch axis), then each node that is not folded maps through the table of
+//! [`super::ops`] onto linear model nodes, or becomes a boundary: one `Nonlinear` node per output.
 
 use std::collections::HashMap;
 
 use ndarray::Array1;
 
-use super::ops::{self, node_err};
-use crate::graph::{Model, Nonlinear, Op, Src};
-use crate::io::onnx::{
-    attr_float, attr_tensor, tensor_f32, value_info_dims, Dim, NodeProto, OnnxModel, TensorProto,
-};
-use crate::layer::{Identity, Layer, Linear};
-use crate::{Error, Result, Shape};
+use super::analyze::tensor::dtype;
+use super::analyze::{analyze, opset, Act, Analysis, Value};
+use super::ops::{self, Arg, Ctx, Emit, From};
+use crate::graph::{op_shape, Model, Nonlinear, Op, Src};
+use crate::io::onnx::{GraphProto, NodeProto, OnnxModel};
+use crate::layer::{Layer, Linear};
+use crate::{Error, Options, Result, Shape};
 
 /// An ONNX graph as a model, with the correspondence back to the ONNX nodes.
 #[derive(Clone, Debug)]
@@ -19,333 +21,329 @@ pub struct Imported {
     pub model: Model<f32>,
     /// For each model node, the indices of the ONNX nodes it came from.
     pub onnx_nodes: Vec<Vec<usize>>,
-    /// For each model node, the name of the ONNX value it produces.
-    pub values: Vec<String>,
-    /// Name of the graph's input.
+    /// For each model node, the name of the ONNX value it writes; `None` for a value inside one ONNX node
+    /// (a `Sub` is a negation and an `Add`: the negation's output has no name in the file).
+    pub values: Vec<Option<String>>,
+    /// Name of the graph input the model reads as its input.
     pub input: String,
 }
 
-/// Maps an ONNX model onto a [`Model`].
+/// Maps an ONNX model onto a [`Model`]: every node whose inputs are all constant is folded, every other
+/// node's outputs get their dims, and each node becomes linear model nodes where this crate can express
+/// it (a `Conv` with a constant weight, a `Mul` by a constant, ...) or a boundary that ends the linear runs
+/// around it. Constants folded here take at most `opts.memory_budget` bytes.
 ///
 /// # Errors
-/// [`Error::Unsupported`] when the graph does not have exactly one non-initializer input, or its
-/// per-sample dimensions are not fixed numbers; [`Error::Format`] naming the node or tensor when a
-/// weight is malformed or not finite; [`Error::Shape`] when shapes do not fit.
-pub fn import(m: &OnnxModel) -> Result<Imported> {
-    let graph = m
-        .proto()
+/// [`Error::Unsupported`] when the model has no graph input or imports an operator set newer than this
+/// crate knows; [`Error::Format`] or [`Error::InvalidLayer`] naming the node or tensor when a weight is
+/// malformed or not finite, or the graph contradicts itself (shapes that do not fit); [`Error::TooLarge`]
+/// when folding constants would exceed the memory budget.
+///
+/// ```
+/// use linear_collapse::io::{onnx::OnnxModel, onnx_graph::import};
+/// let m = OnnxModel::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/conv_relu_conv_fc/model.onnx"))?;
+/// let imported = import(&m, &Default::default())?;
+/// assert_eq!(imported.model.nodes()[1].op.describe(), "Relu");
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn import(m: &OnnxModel, opts: &Options) -> Result<Imported> {
+    let proto = m.proto();
+    let graph = proto
         .graph
         .as_ref()
         .ok_or_else(|| Error::format("ONNX model", "it has no graph"))?;
-    let inits: HashMap<&str, &TensorProto> = graph
-        .initializer
-        .iter()
-        .map(|t| (t.name.as_str(), t))
-        .collect();
-    let inputs: Vec<_> = graph
-        .input
-        .iter()
-        .filter(|v| !inits.contains_key(v.name.as_str()))
-        .collect();
-    let [input] = inputs.as_slice() else {
-        return Err(Error::Unsupported {
-            op_type: "graph".into(),
-            detail: format!("{} graph inputs; exactly one is supported", inputs.len()),
-        });
-    };
-    let shape = sample_shape(input)?;
-    let mut b = Builder {
-        model: Model::new(shape),
-        shapes: vec![],
-        onnx_nodes: vec![],
-        values: vec![],
-        names: HashMap::from([(input.name.clone(), Src::Input)]),
-        inits,
-        consumers: count_consumers(graph),
-        value_dims: graph
-            .value_info
-            .iter()
-            .chain(&graph.output)
-            .filter_map(|v| Some((v.name.clone(), value_info_dims(v)?)))
-            .collect(),
-    };
+    let analysis = analyze(graph, opset(proto)?, opts.memory_budget)?;
+    let mut b = Builder::new(graph, &analysis)?;
     for (k, node) in graph.node.iter().enumerate() {
-        b.node(k, node)?;
+        if !analysis.folded[k] {
+            b.node(k, node)?;
+        }
     }
-    // The model's output must be the graph's output.
-    let out = graph
+    let outputs: Vec<Src> = graph
         .output
-        .first()
-        .ok_or_else(|| Error::format("ONNX graph", "it has no output"))?;
-    let src = *b.names.get(&out.name).ok_or_else(|| {
-        Error::format(
-            "ONNX graph",
-            format!("output '{}' is not produced by any node", out.name),
-        )
-    })?;
-    if src != b.model.output() {
-        b.push(
-            vec![],
-            out.name.clone(),
-            Op::Layer(Layer::Identity(Identity)),
-            src,
-        )?;
+        .iter()
+        .filter_map(|o| b.names.get(o.name.as_str()).copied())
+        .collect();
+    if !outputs.is_empty() {
+        b.model.set_outputs(outputs)?;
     }
-    b.model.shapes()?;
     Ok(Imported {
         model: b.model,
         onnx_nodes: b.onnx_nodes,
         values: b.values,
-        input: input.name.clone(),
+        input: b.input,
     })
 }
 
-/// The per-sample shape of the graph input `(N, ...)`.
-fn sample_shape(v: &crate::io::onnx::ValueInfoProto) -> Result<Shape> {
-    let dims = value_info_dims(v).ok_or_else(|| Error::Unsupported {
-        op_type: "graph input".into(),
-        detail: format!("input '{}' has no tensor shape", v.name),
-    })?;
-    let per: Vec<usize> = dims
-        .iter()
-        .skip(1)
-        .map(|d| match d {
-            Dim::Fixed(n) if *n > 0 => Ok(*n as usize),
-            other => Err(Error::Unsupported {
-                op_type: "graph input".into(),
-                detail: format!("input '{}' has a per-sample dimension {other:?}; spatial sizes must be fixed numbers", v.name),
-            }),
-        })
-        .collect::<Result<_>>()?;
-    Shape::from_dims(&per).ok_or_else(|| Error::Unsupported {
-        op_type: "graph input".into(),
-        detail: format!(
-            "input '{}' has per-sample shape {per:?}; 1 to 3 dimensions are supported",
-            v.name
-        ),
-    })
+impl Imported {
+    /// The ONNX names of a run's entry and exit (the run: its model `nodes`, the value it reads, the node
+    /// whose output leaves it), as a rewrite needs them.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when the entry or exit is a value inside one ONNX node, which has no name in
+    /// the file.
+    pub fn writable(&self, nodes: &[usize], entry: Src, exit: usize) -> Result<(String, String)> {
+        let inside = |what: &str| Error::Unsupported {
+            op_type: "run".into(),
+            detail: format!(
+                "the run of {} nodes {what} a value inside one ONNX node, which has no name to rewrite",
+                nodes.len()
+            ),
+        };
+        let entry = match entry {
+            Src::Input => self.input.clone(),
+            Src::Node(j) => self.values[j].clone().ok_or_else(|| inside("reads"))?,
+        };
+        let exit = self.values[exit].clone().ok_or_else(|| inside("ends at"))?;
+        Ok((entry, exit))
+    }
 }
 
-fn count_consumers(g: &crate::io::onnx::GraphProto) -> HashMap<String, usize> {
-    let mut c: HashMap<String, usize> = HashMap::new();
-    for n in &g.node {
-        for i in &n.input {
-            *c.entry(i.clone()).or_default() += 1;
-        }
-    }
-    for o in &g.output {
-        *c.entry(o.name.clone()).or_default() += 1;
-    }
-    c
-}
-
-struct Builder<'a> {
+struct Builder<'g, 'a> {
+    analysis: &'a Analysis<'g>,
     model: Model<f32>,
-    /// Output shape of each model node so far.
-    shapes: Vec<Shape>,
+    /// Each model node's output shape so far.
+    shapes: Vec<Option<Shape>>,
     onnx_nodes: Vec<Vec<usize>>,
-    values: Vec<String>,
-    names: HashMap<String, Src>,
-    inits: HashMap<&'a str, &'a TensorProto>,
-    consumers: HashMap<String, usize>,
-    value_dims: HashMap<String, Vec<Dim>>,
+    values: Vec<Option<String>>,
+    names: HashMap<&'g str, Src>,
+    /// How many nodes (and graph outputs) read each value.
+    readers: HashMap<&'g str, usize>,
+    input: String,
 }
 
-impl<'a> Builder<'a> {
-    fn push(&mut self, onnx: Vec<usize>, value: String, op: Op<f32>, src: Src) -> Result<Src> {
-        self.push_many(onnx, value, op, vec![src])
+impl<'g, 'a> Builder<'g, 'a> {
+    /// A model reading the graph's first input (its per-sample dims when known); every other graph input
+    /// becomes a node that reads nothing.
+    fn new(graph: &'g GraphProto, analysis: &'a Analysis<'g>) -> Result<Self> {
+        let inputs: Vec<_> = graph
+            .input
+            .iter()
+            .filter(|v| matches!(analysis.values.get(v.name.as_str()), Some(Value::Act(_))))
+            .collect();
+        let first = inputs.first().ok_or_else(|| Error::Unsupported {
+            op_type: "graph".into(),
+            detail: "it has no input that is not an initializer".into(),
+        })?;
+        let shape = act(analysis, &first.name)
+            .and_then(sample_shape)
+            .unwrap_or(Shape::flat(1));
+        let mut readers: HashMap<&str, usize> = HashMap::new();
+        for n in &graph.node {
+            for i in &n.input {
+                *readers.entry(i.as_str()).or_default() += 1;
+            }
+        }
+        for o in &graph.output {
+            *readers.entry(o.name.as_str()).or_default() += 1;
+        }
+        let mut b = Builder {
+            analysis,
+            model: Model::new(shape),
+            shapes: vec![],
+            onnx_nodes: vec![],
+            values: vec![],
+            names: HashMap::from([(first.name.as_str(), Src::Input)]),
+            readers,
+            input: first.name.clone(),
+        };
+        for v in &inputs[1..] {
+            let output = act(analysis, &v.name).and_then(sample_shape);
+            let op = Op::Nonlinear(Nonlinear::Other {
+                name: "graph input".into(),
+                output,
+            });
+            b.push(vec![], Some(&v.name), op, vec![])?;
+        }
+        Ok(b)
     }
 
-    fn push_many(
+    fn push(
         &mut self,
         onnx: Vec<usize>,
-        value: String,
+        value: Option<&'g str>,
         op: Op<f32>,
         srcs: Vec<Src>,
     ) -> Result<Src> {
-        let name = value.clone();
+        let name = value.map_or_else(|| format!("#{}", self.shapes.len()), str::to_string);
         let s = self.model.push(name, op, srcs)?;
-        // Each node's shape once, as it is added (the model's shapes() would redo all of them).
         let k = self.shapes.len();
         self.shapes.push(self.model.node_shape(k, &self.shapes)?);
         self.onnx_nodes.push(onnx);
-        self.names.insert(value.clone(), s);
-        self.values.push(value);
+        if let Some(v) = value {
+            self.names.insert(v, s);
+        }
+        self.values.push(value.map(str::to_string));
         Ok(s)
     }
 
-    fn init(&self, name: &str) -> Option<&TensorProto> {
-        self.inits.get(name).copied()
-    }
-
-    fn shape_of(&self, s: Src) -> Result<Shape> {
-        Ok(match s {
-            Src::Input => self.model.input_shape(),
-            Src::Node(i) => self.shapes[i],
-        })
-    }
-
-    fn node(&mut self, k: usize, node: &'a NodeProto) -> Result<()> {
-        let out = node.output.first().cloned().unwrap_or_default();
-        // A constant is a weight like an initializer.
-        if node.op_type == "Constant" {
-            if let (Some(t), Some(name)) = (attr_tensor(node, "value")?, node.output.first()) {
-                self.inits.insert(name.as_str(), t);
-            }
-            return Ok(());
-        }
-        // An Identity of a weight (the legacy exporter shares weights this way) is that weight.
-        if matches!(node.op_type.as_str(), "Identity" | "Dropout") {
-            if let (Some(src), Some(name)) = (node.input.first(), node.output.first()) {
-                if let Some(t) = self.inits.get(src.as_str()).copied() {
-                    self.inits.insert(name.as_str(), t);
+    fn node(&mut self, k: usize, node: &'g NodeProto) -> Result<()> {
+        let args: Vec<Arg<'_, 'g>> = node
+            .input
+            .iter()
+            .map(|i| self.arg(i))
+            .collect();
+        let outs: Vec<Option<Shape>> = node
+            .output
+            .iter()
+            .map(|o| act(self.analysis, o).filter(|a| a.batched).and_then(sample_shape))
+            .collect();
+        let mappable = node.domain.is_empty()
+            && args.iter().any(|a| matches!(a, Arg::Data { .. }))
+            && args.iter().all(|a| match a {
+                Arg::Data { float, .. } => *float,
+                Arg::Other(_) => false,
+                _ => true,
+            })
+            && outs.iter().all(Option::is_some);
+        if mappable {
+            let ctx = Ctx {
+                node,
+                args: &args,
+                outputs: outs.iter().map(|s| s.expect("checked")).collect(),
+                opset: self.analysis.opset,
+            };
+            if let Some(emits) = ops::map(&ctx)? {
+                if self.fold_bias(k, node, &args, &emits)? {
                     return Ok(());
                 }
+                return self.emit(k, node, &args, emits);
             }
         }
-        let data: Vec<Src> = node
-            .input
-            .iter()
-            .filter(|i| !i.is_empty() && self.init(i).is_none())
-            .filter_map(|i| self.names.get(i).copied())
-            .collect();
-        let known = node
-            .input
-            .iter()
-            .filter(|i| !i.is_empty() && self.init(i).is_none())
-            .count();
-        if data.len() != known || data.is_empty() {
-            // reads something we do not model (a constant node, a second graph input): a boundary
-            // whose output we cannot place; skip it and let its consumers fail loudly if they need it
-            return Ok(());
+        self.boundary(k, node, &args)
+    }
+
+    /// What node input `name` is to a mapper.
+    fn arg(&self, name: &'g str) -> Arg<'a, 'g> {
+        if name.is_empty() {
+            return Arg::Absent;
         }
-        // MatMul then Add(bias): fold the bias into the Linear the MatMul became.
-        if node.op_type == "Add" && data.len() == 1 {
-            if let (Src::Node(j), Some(c)) = (data[0], node.input.iter().find_map(|i| self.init(i)))
-            {
-                if let Op::Layer(Layer::Linear(l)) = &self.model.nodes()[j].op {
-                    let single_use = self.consumers.get(&self.values[j]).copied() == Some(1);
-                    if l.bias().is_none() && single_use {
-                        let bias = tensor_f32(c)?.into_iter().collect::<Array1<f32>>();
-                        if bias.len() == l.out_features() {
-                            let fused = Linear::new(l.weight().clone(), Some(bias))
-                                .map_err(|e| node_err(node, e))?;
-                            self.replace(j, Op::Layer(Layer::Linear(fused)), k, out);
-                            return Ok(());
-                        }
-                    }
-                }
-            }
+        match self.analysis.values.get(name) {
+            Some(Value::Const(c)) => Arg::Const(c),
+            Some(Value::Act(a)) => match (self.names.get(name), a.batched.then(|| sample_shape(a)).flatten()) {
+                (Some(&src), Some(shape)) => Arg::Data {
+                    src,
+                    shape,
+                    float: a.dtype == dtype::FLOAT,
+                },
+                (Some(&src), None) => Arg::Other(Some(src)),
+                (None, _) => Arg::Other(None),
+            },
+            None => Arg::Other(None),
         }
-        let shapes = data
-            .iter()
-            .map(|&d| self.shape_of(d))
-            .collect::<Result<Vec<Shape>>>()?;
-        // A sum of branches of different shapes broadcasts: not a sum of linear maps here.
-        let broadcast = shapes.iter().any(|s| *s != shapes[0]);
-        let ctx = ops::Ctx { inits: &self.inits };
-        let mapped = match node.op_type.as_str() {
-            "Add" | "Sum" if broadcast => None,
-            _ => ops::map(&ctx, node, &data, shapes[0])?,
-        };
-        let Some(ops) = mapped else {
-            let op = Op::Nonlinear(self.boundary(node, &shapes));
-            self.push_many(vec![k], out, op, data)?;
-            return Ok(());
-        };
-        let n = ops.len();
-        for (i, op) in ops.into_iter().enumerate() {
-            let srcs = match (i, &op) {
-                (0, Op::Add | Op::Concat) => data.clone(),
-                (0, _) => vec![data[0]],
-                _ => vec![self.model.output()],
-            };
-            // the last op writes the node's output; the others are internal values
-            let value = if i + 1 == n {
-                out.clone()
-            } else {
-                format!("{out}#{i}")
-            };
-            self.push_many(vec![k], value, op, srcs)?;
+    }
+
+    /// The mapper's model nodes, in order; each reads node inputs or earlier emits.
+    fn emit(&mut self, k: usize, node: &'g NodeProto, args: &[Arg<'_, 'g>], emits: Vec<Emit>) -> Result<()> {
+        let mut made: Vec<Src> = Vec::with_capacity(emits.len());
+        for e in emits {
+            let srcs = e
+                .inputs
+                .iter()
+                .map(|f| match *f {
+                    From::Arg(i) => match args.get(i) {
+                        Some(Arg::Data { src, .. }) => Ok(*src),
+                        _ => Err(Error::invalid(
+                            format!("ONNX node '{}' ({})", node.name, node.op_type),
+                            format!("the mapping reads input #{i}, which is not a runtime value"),
+                        )),
+                    },
+                    From::Emit(j) => Ok(made[j]),
+                })
+                .collect::<Result<Vec<Src>>>()?;
+            let value = e.writes.and_then(|o| node.output.get(o)).map(String::as_str);
+            made.push(self.push(vec![k], value, e.op, srcs)?);
         }
         Ok(())
     }
 
-    /// Rewrites model node `j` in place (used to fold a bias `Add` into its MatMul).
-    fn replace(&mut self, j: usize, op: Op<f32>, onnx: usize, value: String) {
-        self.model.replace_op(j, op);
-        self.onnx_nodes[j].push(onnx);
-        self.names.insert(value.clone(), Src::Node(j));
-        self.values[j] = value;
+    /// A `MatMul` then an `Add` of a bias vector (how `nn.Linear` is often exported): the bias folds into
+    /// the Linear when the MatMul's output has no other reader. True when it did.
+    fn fold_bias(&mut self, k: usize, node: &'g NodeProto, args: &[Arg<'_, 'g>], emits: &[Emit]) -> Result<bool> {
+        let ([Arg::Data { src: Src::Node(j), .. }, Arg::Const(c)] | [Arg::Const(c), Arg::Data { src: Src::Node(j), .. }]) = args else {
+            return Ok(false);
+        };
+        if node.op_type != "Add" || emits.len() != 1 {
+            return Ok(false);
+        }
+        let j = *j;
+        let Op::Layer(Layer::Linear(l)) = &self.model.nodes()[j].op else {
+            return Ok(false);
+        };
+        let single = self.values[j]
+            .as_deref()
+            .is_some_and(|v| self.readers.get(v) == Some(&1));
+        let dims = c.dims();
+        let vector = dims.last() == Some(&l.out_features()) && dims.iter().rev().skip(1).all(|&d| d == 1);
+        if l.bias().is_some() || !single || !vector || dims.len() > self.shapes[j].map_or(0, |s| s.rank() + 1) {
+            return Ok(false);
+        }
+        let bias: Array1<f32> = c.tensor()?.to_f32().iter().copied().collect();
+        let fused = Linear::new(l.weight().clone(), Some(bias))
+            .map_err(|e| ops::node_err(node, e))?;
+        self.model.replace_op(j, Op::Layer(Layer::Linear(fused)));
+        self.onnx_nodes[j].push(k);
+        let out = node.output[0].as_str();
+        self.names.insert(out, Src::Node(j));
+        self.values[j] = Some(out.to_string());
+        Ok(true)
     }
 
-    /// The nonlinear op of a node that is not linear; `inputs` are the shapes of its data inputs. Its
-    /// output shape comes from the file's value infos when declared, else from broadcasting its inputs'
-    /// shapes when they differ (`Mul(x, scale)` of a squeeze-excite block), else it is its input's.
-    fn boundary(&self, node: &NodeProto, inputs: &[Shape]) -> Nonlinear {
-        let declared = node
-            .output
-            .first()
-            .and_then(|o| self.value_dims.get(o))
-            .and_then(|d| {
-                let per: Option<Vec<usize>> = d
-                    .iter()
-                    .skip(1)
-                    .map(|x| match x {
-                        Dim::Fixed(n) if *n > 0 => Some(*n as usize),
-                        _ => None,
-                    })
-                    .collect();
-                Shape::from_dims(&per?)
-            });
-        let output = declared.or_else(|| {
-            inputs
-                .iter()
-                .any(|s| *s != inputs[0])
-                .then(|| broadcast(inputs))
-                .flatten()
-        });
-        match node.op_type.as_str() {
-            "Relu" => Nonlinear::Relu,
-            "LeakyRelu" => {
-                Nonlinear::LeakyRelu(attr_float(node, "alpha").ok().flatten().unwrap_or(0.01) as f64)
-            }
-            "Gelu" => Nonlinear::Gelu,
-            "Sigmoid" => Nonlinear::Sigmoid,
-            "Tanh" => Nonlinear::Tanh,
-            "Softmax" if output.is_none() => Nonlinear::Softmax,
-            "MaxPool" => match ops::pool_geometry(node) {
-                Ok(Some(g)) => Nonlinear::MaxPool2d(g),
-                _ => Nonlinear::Other {
+    /// One `Nonlinear` model node per output of a node that is not linear here, reading every runtime
+    /// value the node reads.
+    fn boundary(&mut self, k: usize, node: &'g NodeProto, args: &[Arg<'_, 'g>]) -> Result<()> {
+        let srcs: Vec<Src> = args
+            .iter()
+            .filter_map(|a| match a {
+                Arg::Data { src, .. } | Arg::Other(Some(src)) => Some(*src),
+                _ => None,
+            })
+            .collect();
+        for out in node.output.iter().filter(|o| !o.is_empty()) {
+            let shape = act(self.analysis, out).filter(|a| a.batched).and_then(sample_shape);
+            let op = Op::Nonlinear(ops::nonlinear(node, srcs.len(), shape)?);
+            // A known nonlinearity must agree with the analysis on its shape; else it stays opaque.
+            let agrees = match &op {
+                Op::Nonlinear(Nonlinear::Other { .. }) => true,
+                _ => self.model_shape(&op, &srcs) == Some(shape),
+            };
+            let op = if agrees {
+                op
+            } else {
+                Op::Nonlinear(Nonlinear::Other {
                     name: node.op_type.clone(),
-                    output,
-                },
-            },
-            other => Nonlinear::Other {
-                name: other.to_string(),
-                output,
-            },
+                    output: shape,
+                })
+            };
+            self.push(vec![k], Some(out), op, srcs.clone())?;
         }
+        Ok(())
+    }
+
+    /// The shape the model would give `op` reading `srcs`, `None` when it would fail.
+    fn model_shape(&self, op: &Op<f32>, srcs: &[Src]) -> Option<Option<Shape>> {
+        let ins: Vec<Option<Shape>> = srcs
+            .iter()
+            .map(|s| match s {
+                Src::Input => Some(self.model.input_shape()),
+                Src::Node(i) => self.shapes[*i],
+            })
+            .collect();
+        op_shape(self.shapes.len(), "", op, &ins).ok()
     }
 }
 
-/// NumPy broadcasting of per-sample shapes of one rank; `None` when they do not broadcast.
-fn broadcast(shapes: &[Shape]) -> Option<Shape> {
-    let rank = shapes[0].dims().len();
-    let mut dims = vec![1usize; rank];
-    for s in shapes {
-        let d = s.dims();
-        if d.len() != rank {
-            return None;
-        }
-        for (out, &x) in dims.iter_mut().zip(&d) {
-            *out = match (*out, x) {
-                (a, b) if a == b => a,
-                (1, b) => b,
-                (a, 1) => a,
-                _ => return None,
-            };
-        }
+/// The analysis of a runtime value.
+fn act<'x>(a: &'x Analysis<'_>, name: &str) -> Option<&'x Act> {
+    match a.values.get(name)? {
+        Value::Act(act) => Some(act),
+        Value::Const(_) => None,
     }
-    Shape::from_dims(&dims)
+}
+
+/// A batched value's per-sample shape (its dims without the batch axis), when known and of a rank the
+/// crate handles.
+fn sample_shape(a: &Act) -> Option<Shape> {
+    let dims = a.dims.as_ref()?;
+    dims.split_first().and_then(|(_, rest)| Shape::from_dims(rest))
 }

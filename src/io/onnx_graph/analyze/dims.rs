@@ -23,9 +23,8 @@ pub(crate) fn broadcast(all: &[&[usize]]) -> Option<Vec<usize>> {
     Some(out)
 }
 
-/// The explicit pads `[begin..., end...]` of a window op over `spatial` input sizes, from `pads` or
-/// `auto_pad` (`NOTSET`, `VALID`, `SAME_UPPER`, `SAME_LOWER`), with the dilated kernel `extent` and
-/// `strides` per axis.
+/// The explicit pads `[begin..., end...]` of a window op over `spatial` input sizes, from its `pads` and
+/// `auto_pad` attributes, with the dilated kernel `extent` and `strides` per axis.
 ///
 /// # Errors
 /// [`crate::Error::InvalidLayer`] naming the node when `pads` has the wrong length or a negative entry, or
@@ -36,18 +35,33 @@ pub(crate) fn window_pads(
     extent: &[usize],
     strides: &[usize],
 ) -> Result<Vec<usize>> {
-    let k = spatial.len();
     let auto = n.attr_string("auto_pad")?.unwrap_or("NOTSET");
+    explicit_pads(auto, n.attr_ints("pads")?, spatial, extent, strides).map_err(|e| n.err(e))
+}
+
+/// The explicit pads of a window op from `auto_pad` (`NOTSET`, `VALID`, `SAME_UPPER`, `SAME_LOWER`) and
+/// `pads` (read for `NOTSET`): `SAME_*` pads so that `out = ceil(in / stride)`, the odd one at the end
+/// (`UPPER`) or the beginning (`LOWER`).
+pub(crate) fn explicit_pads(
+    auto: &str,
+    pads: Option<&[i64]>,
+    spatial: &[usize],
+    extent: &[usize],
+    strides: &[usize],
+) -> std::result::Result<Vec<usize>, String> {
+    let k = spatial.len();
     match auto {
-        "NOTSET" => match n.attr_ints("pads")? {
+        "NOTSET" => match pads {
             None => Ok(vec![0; 2 * k]),
-            Some(p) if p.len() == 2 * k => p.iter().map(|&v| n.size("a pad", v, false)).collect(),
-            Some(p) => Err(n.err(format!(
-                "pads has {} values; {} spatial axes need {}",
+            Some(p) if p.len() == 2 * k => p
+                .iter()
+                .map(|&v| usize::try_from(v).map_err(|_| format!("pad {v} is negative")))
+                .collect(),
+            Some(p) => Err(format!(
+                "pads has {} values; {k} spatial axes need {}",
                 p.len(),
-                k,
                 2 * k
-            ))),
+            )),
         },
         "VALID" => Ok(vec![0; 2 * k]),
         "SAME_UPPER" | "SAME_LOWER" => {
@@ -55,22 +69,19 @@ pub(crate) fn window_pads(
             let mut end = vec![0; k];
             for a in 0..k {
                 let out = spatial[a].div_ceil(strides[a]);
-                let need =
-                    ((out.saturating_sub(1)) * strides[a] + extent[a]).saturating_sub(spatial[a]);
+                let need = (out.saturating_sub(1) * strides[a] + extent[a]).saturating_sub(spatial[a]);
                 let small = need / 2;
-                let (b, e) = if auto == "SAME_UPPER" {
+                (begin[a], end[a]) = if auto == "SAME_UPPER" {
                     (small, need - small)
                 } else {
                     (need - small, small)
                 };
-                begin[a] = b;
-                end[a] = e;
             }
             Ok(begin.into_iter().chain(end).collect())
         }
-        other => Err(n.err(format!(
+        other => Err(format!(
             "auto_pad is {other:?}; it must be NOTSET, VALID, SAME_UPPER or SAME_LOWER"
-        ))),
+        )),
     }
 }
 

@@ -23,6 +23,7 @@ use crate::io::onnx::{
 };
 use crate::memory;
 use crate::{Error, Result};
+pub(crate) use dims::explicit_pads;
 pub(crate) use node::Node;
 use tensor::Tensor;
 

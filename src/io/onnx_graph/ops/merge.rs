@@ -1,22 +1,44 @@
-//! `Identity`, `Dropout` (inference: the identity), `Add`/`Sum` of branches, `Concat` along channels.
+//! `Identity`, `Dropout` (inference: the identity), `Add`/`Sum` of branches, `Concat` along an axis.
 
-use super::{Ctx, Mapped};
-use crate::graph::{Op, Src};
-use crate::io::onnx::{attr_int, NodeProto};
+use super::{Ctx, Emit, From};
+use crate::graph::Op;
+use crate::io::onnx::attr_int;
 use crate::layer::{Identity, Layer};
-use crate::{Result, Shape};
+use crate::Result;
 
-pub(super) fn identity(_: &Ctx<'_>, _: &NodeProto, _: &[Src], _: Shape) -> Result<Mapped> {
-    Ok(Some(Op::Layer(Layer::Identity(Identity))))
+pub(super) fn identity(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    if ctx.data_args() != [0] {
+        return Ok(None);
+    }
+    Ok(Some(ctx.chain(vec![Op::Layer(Layer::Identity(Identity))])))
 }
 
-pub(super) fn add(_: &Ctx<'_>, _: &NodeProto, data: &[Src], _: Shape) -> Result<Mapped> {
-    Ok((data.len() >= 2).then_some(Op::Add))
+/// A sum of runtime values of the output's shape.
+pub(super) fn add(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    let data = ctx.data_args();
+    let all_data = data.len() == ctx.args.len();
+    let same = data.iter().all(|&i| ctx.data(i) == Some(ctx.outputs[0]));
+    if !(all_data && same && data.len() >= 2) {
+        return Ok(None);
+    }
+    Ok(Some(vec![Emit {
+        op: Op::Add,
+        inputs: data.into_iter().map(From::Arg).collect(),
+        writes: Some(0),
+    }]))
 }
 
-pub(super) fn concat(_: &Ctx<'_>, node: &NodeProto, data: &[Src], _: Shape) -> Result<Mapped> {
-    Ok(match attr_int(node, "axis")? {
-        Some(1) if data.len() >= 2 => Some(Op::Concat),
-        _ => None,
-    })
+/// A concatenation of runtime values along a sample axis.
+pub(super) fn concat(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    let data = ctx.data_args();
+    let rank = ctx.outputs[0].rank() + 1;
+    let axis = attr_int(ctx.node, "axis")?.and_then(|a| ctx.sample_axis(a, rank));
+    let (Some(axis), true) = (axis, data.len() == ctx.args.len() && data.len() >= 2) else {
+        return Ok(None);
+    };
+    Ok(Some(vec![Emit {
+        op: Op::Concat { axis },
+        inputs: data.into_iter().map(From::Arg).collect(),
+        writes: Some(0),
+    }]))
 }

@@ -1,95 +1,198 @@
-//! One mapping function per ONNX op family, found through one table from op type to mapper.
+//! One mapping function per ONNX op family, driven by one table from op type to mapper.
 //!
-//! A mapper returns the linear op a node becomes, `None` when the node is not one this crate can express
-//! (it becomes a boundary between linear runs), or an error when it should be one but is malformed.
+//! A mapper sees the node, what each input is ([`Arg`]: absent, a constant, or a runtime value with its
+//! per-sample shape) and the per-sample shapes of its outputs, all computed beforehand. It returns the
+//! linear model nodes the node becomes ([`Emit`]s, each reading node inputs or earlier emits; a `Split`
+//! emits one slice per output, a `Sub` a negation and an `Add`), `None` when this crate cannot express the
+//! node as linear (it becomes a boundary between linear runs), or an error when it should be linear but is
+//! malformed.
 
 mod attrs;
 mod conv;
 mod gemm;
 mod merge;
+mod nonlinear;
 mod norm;
 mod pad;
 mod pool;
 mod reshape;
 
-use std::collections::HashMap;
+use ndarray::ArrayD;
 
+use super::analyze::Const;
 use crate::graph::{Op, Src};
-use crate::io::onnx::{NodeProto, TensorProto};
-use crate::{Result, Shape};
+use crate::io::onnx::NodeProto;
+use crate::{Error, Result, Shape};
 
 pub(super) use attrs::node_err;
-pub(super) use pool::pool_geometry;
+pub(super) use nonlinear::nonlinear;
 
-/// What a mapper can see besides the node: the graph's constant tensors.
-pub(super) struct Ctx<'a> {
-    pub(super) inits: &'a HashMap<&'a str, &'a TensorProto>,
+/// What one input of a node is.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Arg<'a, 'g> {
+    /// Omitted (an optional input left empty) or past the inputs the node lists.
+    Absent,
+    /// A constant: a weight, or a folded value.
+    Const(&'a Const<'g>),
+    /// A runtime value whose first axis is the batch: its model node, per-sample shape, and whether it
+    /// holds FLOAT values.
+    Data { src: Src, shape: Shape, float: bool },
+    /// Any other runtime value (dims unknown, batch axis lost, no model node): no linear op reads it.
+    Other(Option<Src>),
 }
 
-impl Ctx<'_> {
-    /// The initializer named `name`.
-    pub(super) fn init(&self, name: &str) -> Option<&TensorProto> {
-        self.inits.get(name).copied()
+impl Arg<'_, '_> {
+    /// True for an omitted input.
+    pub(super) fn is_absent(&self) -> bool {
+        matches!(self, Arg::Absent)
     }
-
-    /// Input `i` of `node`, when it is present and an initializer.
-    pub(super) fn input(&self, node: &NodeProto, i: usize) -> Option<&TensorProto> {
-        node.input
-            .get(i)
-            .filter(|n| !n.is_empty())
-            .and_then(|n| self.init(n))
-    }
 }
 
-/// The model op of a node, `None` for a boundary.
-pub(super) type Mapped = Option<Op<f32>>;
-
-/// Several model ops for one node (applied in order), `None` for a boundary.
-pub(super) type MappedMany = Option<Vec<Op<f32>>>;
-
-/// Maps one node, given its data inputs (the non-constant ones, in order) and the first one's shape: to
-/// one model op, or to a short sequence of them (a global pool, then a reshape that drops the axes).
-#[derive(Clone, Copy)]
-enum Mapper {
-    One(fn(&Ctx<'_>, &NodeProto, &[Src], Shape) -> Result<Mapped>),
-    Many(fn(&Ctx<'_>, &NodeProto, &[Src], Shape) -> Result<MappedMany>),
+/// Where an emitted model node reads a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum From {
+    /// The node's input `i` (a runtime value).
+    Arg(usize),
+    /// The output of emit `j` of the same node.
+    Emit(usize),
 }
 
-use Mapper::{Many, One};
+/// One model node a mapper makes.
+#[derive(Clone, Debug)]
+pub(super) struct Emit {
+    pub(super) op: Op<f32>,
+    pub(super) inputs: Vec<From>,
+    /// The node output it writes, `None` for a value inside the node.
+    pub(super) writes: Option<usize>,
+}
+
+/// Everything a mapper sees.
+pub(super) struct Ctx<'x, 'a, 'g> {
+    pub(super) node: &'g NodeProto,
+    pub(super) args: &'x [Arg<'a, 'g>],
+    /// The per-sample shape of each output.
+    pub(super) outputs: Vec<Shape>,
+    /// The default operator set's version.
+    pub(super) opset: i64,
+}
+
+/// A mapper: the model nodes of a node, or `None` for a boundary.
+type Mapper = fn(&Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>>;
 
 /// Every op type with a mapper.
 const TABLE: &[(&str, Mapper)] = &[
-    ("Identity", One(merge::identity)),
-    ("Dropout", One(merge::identity)),
-    ("Add", One(merge::add)),
-    ("Sum", One(merge::add)),
-    ("Concat", One(merge::concat)),
-    ("Gemm", One(gemm::gemm)),
-    ("MatMul", One(gemm::matmul)),
-    ("Conv", One(conv::conv)),
-    ("ConvTranspose", One(conv::conv_transpose)),
-    ("BatchNormalization", One(norm::batch_norm)),
-    ("AveragePool", One(pool::average_pool)),
-    ("GlobalAveragePool", Many(pool::global_average_pool)),
-    ("ReduceMean", Many(pool::reduce_mean)),
-    ("Pad", One(pad::pad)),
-    ("Flatten", One(reshape::flatten)),
-    ("Reshape", One(reshape::reshape)),
-    ("Squeeze", One(reshape::squeeze)),
-    ("Unsqueeze", One(reshape::squeeze)),
-    ("Transpose", One(reshape::transpose)),
+    ("Identity", merge::identity),
+    ("Dropout", merge::identity),
+    ("Add", merge::add),
+    ("Sum", merge::add),
+    ("Concat", merge::concat),
+    ("Gemm", gemm::gemm),
+    ("MatMul", gemm::matmul),
+    ("Conv", conv::conv),
+    ("ConvTranspose", conv::conv_transpose),
+    ("BatchNormalization", norm::batch_norm),
+    ("AveragePool", pool::average_pool),
+    ("GlobalAveragePool", pool::global_average_pool),
+    ("ReduceMean", pool::reduce_mean),
+    ("Pad", pad::pad),
+    ("Flatten", reshape::reshape),
+    ("Reshape", reshape::reshape),
+    ("Squeeze", reshape::reshape),
+    ("Unsqueeze", reshape::reshape),
+    ("Transpose", reshape::transpose),
 ];
 
-/// The linear ops of `node` (see the module docs), in order.
-pub(super) fn map(
-    ctx: &Ctx<'_>,
-    node: &NodeProto,
-    data: &[Src],
-    shape: Shape,
-) -> Result<MappedMany> {
-    match TABLE.iter().find(|(op, _)| *op == node.op_type) {
-        Some((_, One(mapper))) => Ok(mapper(ctx, node, data, shape)?.map(|op| vec![op])),
-        Some((_, Many(mapper))) => mapper(ctx, node, data, shape),
+/// The linear model nodes of the node in `ctx`, `None` for a boundary.
+///
+/// # Errors
+/// As the op's mapper: a malformed weight or attribute of an op that should be linear.
+pub(super) fn map(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    match TABLE.iter().find(|(op, _)| *op == ctx.node.op_type) {
+        Some((_, mapper)) => mapper(ctx),
         None => Ok(None),
+    }
+}
+
+impl Ctx<'_, '_, '_> {
+    /// Input `i`.
+    pub(super) fn arg(&self, i: usize) -> Arg<'_, '_> {
+        self.args.get(i).copied().unwrap_or(Arg::Absent)
+    }
+
+    /// The per-sample shape of input `i` when it is a runtime value.
+    pub(super) fn data(&self, i: usize) -> Option<Shape> {
+        match self.arg(i) {
+            Arg::Data { shape, .. } => Some(shape),
+            _ => None,
+        }
+    }
+
+    /// The indices of the inputs that are runtime values.
+    pub(super) fn data_args(&self) -> Vec<usize> {
+        (0..self.args.len())
+            .filter(|&i| matches!(self.args[i], Arg::Data { .. }))
+            .collect()
+    }
+
+    /// Input `i` when it is a constant.
+    pub(super) fn konst(&self, i: usize) -> Option<&Const<'_>> {
+        match self.args.get(i) {
+            Some(Arg::Const(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Input `i`'s values as floats when it is a constant (not one folded from a symbolic batch).
+    ///
+    /// # Errors
+    /// As the tensor's decoding.
+    pub(super) fn floats(&self, i: usize) -> Result<Option<ArrayD<f32>>> {
+        match self.konst(i) {
+            Some(c) if !c.batch_dependent() => Ok(Some(c.tensor()?.to_f32())),
+            _ => Ok(None),
+        }
+    }
+
+    /// Input `i`'s values as integers when it is a constant, flattened.
+    ///
+    /// # Errors
+    /// As the tensor's decoding.
+    pub(super) fn ints(&self, i: usize) -> Result<Option<Vec<i64>>> {
+        match self.konst(i) {
+            Some(c) => Ok(Some(c.tensor()?.to_i64().into_raw_vec_and_offset().0)),
+            None => Ok(None),
+        }
+    }
+
+    /// An error naming the node.
+    pub(super) fn err(&self, e: Error) -> Error {
+        node_err(self.node, e)
+    }
+
+    /// An invalid-node error with a reason.
+    pub(super) fn invalid(&self, reason: impl Into<String>) -> Error {
+        node_err(self.node, Error::invalid("", reason))
+    }
+
+    /// The per-sample axis of an ONNX axis over `rank` dims (batch included); `None` for the batch axis
+    /// or one out of range.
+    pub(super) fn sample_axis(&self, axis: i64, rank: usize) -> Option<usize> {
+        let r = rank as i64;
+        let a = if axis < 0 { axis + r } else { axis };
+        (1..r).contains(&a).then(|| (a - 1) as usize)
+    }
+
+    /// `ops` applied one after another to the first runtime input, the last writing output 0.
+    pub(super) fn chain(&self, ops: Vec<Op<f32>>) -> Vec<Emit> {
+        let first = self.data_args().first().copied().unwrap_or(0);
+        let n = ops.len();
+        ops.into_iter()
+            .enumerate()
+            .map(|(j, op)| Emit {
+                op,
+                inputs: vec![if j == 0 { From::Arg(first) } else { From::Emit(j - 1) }],
+                writes: (j + 1 == n).then_some(0),
+            })
+            .collect()
     }
 }

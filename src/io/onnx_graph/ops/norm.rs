@@ -2,21 +2,26 @@
 
 use ndarray::Array1;
 
-use super::attrs::node_err;
-use super::{Ctx, Mapped};
-use crate::graph::{Op, Src};
-use crate::io::onnx::{attr_float, tensor_f32, NodeProto, TensorProto};
+use super::{Ctx, Emit};
+use crate::graph::Op;
+use crate::io::onnx::{attr_float, attr_int};
 use crate::layer::{BatchNorm, Layer};
-use crate::{Result, Shape};
+use crate::Result;
 
-pub(super) fn batch_norm(ctx: &Ctx<'_>, node: &NodeProto, _: &[Src], _: Shape) -> Result<Mapped> {
-    let w = |i| ctx.input(node, i);
-    let (Some(s), Some(b), Some(mean), Some(var)) = (w(1), w(2), w(3), w(4)) else {
+pub(super) fn batch_norm(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    let node = ctx.node;
+    let training = attr_int(node, "training_mode")?.unwrap_or(0) != 0;
+    // opset 1-8: `spatial = 0` normalises each element on its own (not per channel)
+    let per_element = ctx.opset < 9 && attr_int(node, "spatial")?.unwrap_or(1) == 0;
+    let outputs = node.output.iter().filter(|o| !o.is_empty()).count();
+    if training || per_element || outputs != 1 || ctx.data_args() != [0] {
+        return Ok(None);
+    }
+    let v = |i| -> Result<Option<Array1<f32>>> { Ok(ctx.floats(i)?.map(|t| t.into_iter().collect())) };
+    let (Some(s), Some(b), Some(mean), Some(var)) = (v(1)?, v(2)?, v(3)?, v(4)?) else {
         return Ok(None);
     };
-    let v = |t: &TensorProto| -> Result<Array1<f32>> { Ok(tensor_f32(t)?.into_iter().collect()) };
     let eps = attr_float(node, "epsilon")?.unwrap_or(1e-5) as f64;
-    let bn = BatchNorm::new(v(mean)?, v(var)?, eps, Some(v(s)?), Some(v(b)?))
-        .map_err(|e| node_err(node, e))?;
-    Ok(Some(Op::Layer(Layer::BatchNorm(bn))))
+    let bn = BatchNorm::new(mean, var, eps, Some(s), Some(b)).map_err(|e| ctx.err(e))?;
+    Ok(Some(ctx.chain(vec![Op::Layer(Layer::BatchNorm(bn))])))
 }

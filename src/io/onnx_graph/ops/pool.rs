@@ -1,150 +1,129 @@
-//! `AveragePool` (1-d and 2-d), `GlobalAveragePool` and `ReduceMean` over the spatial axes (a pool over
-//! the whole image, then a reshape when the axes are dropped), and the geometry of `MaxPool` (a boundary, kept for the reference).
+//! `AveragePool` (1-d and 2-d; with dilations, a depthwise convolution), `GlobalAveragePool` and
+//! `ReduceMean` over the spatial axes (a pool over the whole image, then a reshape when the axes are
+//! dropped).
 
-use super::attrs::{auto_pad_ok, node_err, pair, quad};
-use super::{Ctx, Mapped, MappedMany};
-use crate::graph::{Op, Src};
-use crate::io::onnx::{attr_int, attr_ints, tensor_i64, NodeProto};
+use ndarray::Array4;
+
+use super::attrs::Window;
+use super::{Ctx, Emit};
+use crate::graph::Op;
+use crate::io::onnx::{attr_int, attr_ints};
 use crate::layer::{
-    AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, Geometry2d, Layer, Reshape,
+    AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, Conv2d, Conv2dConfig, Layer, Reshape,
 };
-use crate::{Error, Result, Shape};
+use crate::{Result, Shape};
 
-pub(super) fn average_pool(
-    _: &Ctx<'_>,
-    node: &NodeProto,
-    _: &[Src],
-    shape: Shape,
-) -> Result<Mapped> {
-    if !auto_pad_ok(node)? {
-        return Ok(None);
-    }
-    let Some(k) = attr_ints(node, "kernel_shape")? else {
+pub(super) fn average_pool(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    let node = ctx.node;
+    let (Some(input), Some(k)) = (ctx.data(0), attr_ints(node, "kernel_shape")?) else {
         return Ok(None);
     };
+    let Some(kernel) = k.iter().map(|&v| usize::try_from(v).ok()).collect::<Option<Vec<usize>>>() else {
+        return Err(ctx.invalid(format!("kernel_shape {k:?} has a negative entry")));
+    };
+    let spatial = &input.dims()[1..];
+    if spatial.len() != kernel.len() {
+        return Ok(None);
+    }
+    let win = Window::read(ctx, spatial, &kernel)?;
     let ceil = attr_int(node, "ceil_mode")?.unwrap_or(0) == 1;
     let count_pad = attr_int(node, "count_include_pad")?.unwrap_or(0) == 1;
-    let e = |err: Error| node_err(node, err);
-    Ok(match (k, shape) {
-        ([kh, kw], Shape::Chw { .. }) => {
+    let layer = match (kernel.as_slice(), input) {
+        (&[kh, kw], Shape::Chw { c, .. }) if win.dilations != [1, 1] => {
+            // a dilated average is a depthwise convolution when no window divides by fewer taps
+            if ceil || (!count_pad && win.pads.iter().any(|&p| p > 0)) {
+                return Ok(None);
+            }
+            let w = Array4::from_elem((c, 1, kh, kw), 1.0 / (kh * kw) as f32);
+            let cfg = Conv2dConfig {
+                stride: [win.strides[0], win.strides[1]],
+                dilation: [win.dilations[0], win.dilations[1]],
+                padding: win.quad(),
+                groups: c,
+            };
+            Layer::Conv2d(Conv2d::new(w, None, cfg).map_err(|e| ctx.err(e))?)
+        }
+        (&[kh, kw], Shape::Chw { .. }) => {
             let cfg = AvgPool2dConfig {
-                stride: Some(pair(attr_ints(node, "strides")?, 1)),
-                padding: quad(attr_ints(node, "pads")?),
+                stride: Some([win.strides[0], win.strides[1]]),
+                padding: win.quad(),
                 ceil_mode: ceil,
                 count_include_pad: count_pad,
             };
-            Some(Op::Layer(Layer::AvgPool2d(
-                AvgPool2d::new([*kh as usize, *kw as usize], cfg).map_err(e)?,
-            )))
+            Layer::AvgPool2d(AvgPool2d::new([kh, kw], cfg).map_err(|e| ctx.err(e))?)
         }
-        ([kl], Shape::Cl { .. }) => {
-            let p = attr_ints(node, "pads")?.unwrap_or(&[0, 0]);
+        (&[kl], Shape::Cl { .. }) if win.dilations == [1] => {
             let cfg = AvgPool1dConfig {
-                stride: Some(
-                    attr_ints(node, "strides")?
-                        .and_then(|s| s.first().copied())
-                        .unwrap_or(1) as usize,
-                ),
-                padding: [
-                    p.first().copied().unwrap_or(0) as usize,
-                    p.get(1).copied().unwrap_or(0) as usize,
-                ],
+                stride: Some(win.strides[0]),
+                padding: [win.pads[0], win.pads[1]],
                 ceil_mode: ceil,
                 count_include_pad: count_pad,
             };
-            Some(Op::Layer(Layer::AvgPool1d(
-                AvgPool1d::new(*kl as usize, cfg).map_err(e)?,
-            )))
+            Layer::AvgPool1d(AvgPool1d::new(kl, cfg).map_err(|e| ctx.err(e))?)
         }
-        _ => None,
-    })
-}
-
-/// The geometry of a 2-d `MaxPool`, `None` when it has none this crate can express.
-pub(in crate::io::onnx_graph) fn pool_geometry(node: &NodeProto) -> Result<Option<Geometry2d>> {
-    let Some([kh, kw]) = attr_ints(node, "kernel_shape")? else {
-        return Ok(None);
+        _ => return Ok(None),
     };
-    if attr_int(node, "ceil_mode")?.unwrap_or(0) != 0 || !auto_pad_ok(node)? {
-        return Ok(None);
-    }
-    Ok(Some(Geometry2d {
-        kernel: [*kh as usize, *kw as usize],
-        stride: pair(attr_ints(node, "strides")?, 1),
-        dilation: pair(attr_ints(node, "dilations")?, 1),
-        padding: quad(attr_ints(node, "pads")?),
-    }))
+    Ok(Some(ctx.chain(vec![Op::Layer(layer)])))
 }
 
 /// `GlobalAveragePool`: the mean over every spatial axis, kept as size-1 axes.
-pub(super) fn global_average_pool(
-    _: &Ctx<'_>,
-    node: &NodeProto,
-    _: &[Src],
-    shape: Shape,
-) -> Result<MappedMany> {
-    whole_image_mean(node, shape, true)
+pub(super) fn global_average_pool(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    whole_image_mean(ctx, true)
 }
 
 /// `ReduceMean` over exactly the spatial axes (axes as an attribute before opset 18, as an input after),
 /// `keepdims` 1 or 0; any other axes are a boundary.
-pub(super) fn reduce_mean(
-    ctx: &Ctx<'_>,
-    node: &NodeProto,
-    _: &[Src],
-    shape: Shape,
-) -> Result<MappedMany> {
-    let axes: Vec<i64> = match (attr_ints(node, "axes")?, ctx.input(node, 1)) {
+pub(super) fn reduce_mean(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    let Some(input) = ctx.data(0) else {
+        return Ok(None);
+    };
+    let axes: Vec<i64> = match (attr_ints(ctx.node, "axes")?, ctx.ints(1)?) {
         (Some(a), _) => a.to_vec(),
-        (None, Some(t)) => tensor_i64(t)?,
+        (None, Some(t)) => t,
         _ => return Ok(None), // every axis, the batch's too
     };
-    let rank = shape.dims().len() as i64 + 1;
-    let mut axes: Vec<i64> = axes
-        .iter()
-        .map(|&a| if a < 0 { a + rank } else { a })
-        .collect();
+    let rank = input.rank() as i64 + 1;
+    let mut axes: Vec<i64> = axes.iter().map(|&a| if a < 0 { a + rank } else { a }).collect();
     axes.sort_unstable();
     axes.dedup();
     let spatial: Vec<i64> = (2..rank).collect();
     if rank < 3 || axes != spatial {
         return Ok(None);
     }
-    let keep = attr_int(node, "keepdims")?.unwrap_or(1) != 0;
-    whole_image_mean(node, shape, keep)
+    let keep = attr_int(ctx.node, "keepdims")?.unwrap_or(1) != 0;
+    whole_image_mean(ctx, keep)
 }
 
 /// One average pool over the whole `(C, H, W)` or `(C, L)` sample; then a reshape to `(C,)` unless the
 /// reduced axes are kept.
-fn whole_image_mean(node: &NodeProto, shape: Shape, keep: bool) -> Result<MappedMany> {
-    let e = |err: Error| node_err(node, err);
-    let (pool, c) = match shape {
-        Shape::Chw { c, h, w } => {
+fn whole_image_mean(ctx: &Ctx<'_, '_, '_>, keep: bool) -> Result<Option<Vec<Emit>>> {
+    let (pool, c) = match ctx.data(0) {
+        Some(Shape::Chw { c, h, w }) => {
             let cfg = AvgPool2dConfig {
                 stride: Some([h, w]),
                 padding: [0; 4],
                 ceil_mode: false,
                 count_include_pad: true,
             };
-            let p = AvgPool2d::new([h, w], cfg).map_err(e)?;
+            let p = AvgPool2d::new([h, w], cfg).map_err(|e| ctx.err(e))?;
             (Layer::AvgPool2d(p), c)
         }
-        Shape::Cl { c, l } => {
+        Some(Shape::Cl { c, l }) => {
             let cfg = AvgPool1dConfig {
                 stride: Some(l),
                 padding: [0, 0],
                 ceil_mode: false,
                 count_include_pad: true,
             };
-            let p = AvgPool1d::new(l, cfg).map_err(e)?;
+            let p = AvgPool1d::new(l, cfg).map_err(|e| ctx.err(e))?;
             (Layer::AvgPool1d(p), c)
         }
-        Shape::Flat(_) | Shape::Nd(_) => return Ok(None),
+        _ => return Ok(None),
     };
     let mut ops = vec![Op::Layer(pool)];
     if !keep {
-        let flat = Reshape::new(Shape::flat(c)).map_err(e)?;
+        let flat = Reshape::new(Shape::flat(c)).map_err(|e| ctx.err(e))?;
         ops.push(Op::Layer(Layer::Reshape(flat)));
     }
-    Ok(Some(ops))
+    Ok(Some(ctx.chain(ops)))
 }

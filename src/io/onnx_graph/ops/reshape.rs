@@ -1,125 +1,41 @@
-//! `Flatten`, `Reshape`, `Squeeze`/`Unsqueeze` and `Transpose`: re-indexing that keeps the batch axis.
+//! `Flatten`, `Reshape`, `Squeeze`/`Unsqueeze` (the output's per-sample shape, computed beforehand, is the
+//! target) and `Transpose`: re-indexing that keeps the batch axis.
 
-use super::attrs::node_err;
-use super::{Ctx, Mapped};
-use crate::graph::{Op, Src};
-use crate::io::onnx::{attr_int, attr_ints, tensor_i64, NodeProto};
-use crate::layer::{Flatten, Layer, Permute, Reshape};
+use super::{Ctx, Emit};
+use crate::graph::Op;
+use crate::io::onnx::attr_ints;
+use crate::layer::{Layer, Permute, Reshape};
 use crate::{Result, Shape};
 
-pub(super) fn flatten(_: &Ctx<'_>, node: &NodeProto, _: &[Src], _: Shape) -> Result<Mapped> {
-    Ok(match attr_int(node, "axis")?.unwrap_or(1) {
-        1 => Some(Op::Layer(Layer::Flatten(Flatten))),
-        _ => None,
-    })
+pub(super) fn reshape(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    if ctx.data_args() != [0] {
+        return Ok(None);
+    }
+    let target = Reshape::new(ctx.outputs[0]).map_err(|e| ctx.err(e))?;
+    Ok(Some(ctx.chain(vec![Op::Layer(Layer::Reshape(target))])))
 }
 
-pub(super) fn reshape(ctx: &Ctx<'_>, node: &NodeProto, _: &[Src], shape: Shape) -> Result<Mapped> {
-    let Some(t) = ctx.input(node, 1) else {
+pub(super) fn transpose(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
+    let Some(input) = ctx.data(0) else {
         return Ok(None);
     };
-    let target = tensor_i64(t)?;
-    reshape_target(&target, shape)
-        .map(|s| Reshape::new(s).map(|r| Op::Layer(Layer::Reshape(r))))
-        .transpose()
-        .map_err(|e| node_err(node, e))
-}
-
-pub(super) fn squeeze(ctx: &Ctx<'_>, node: &NodeProto, _: &[Src], shape: Shape) -> Result<Mapped> {
-    let axes: Vec<i64> = match (attr_ints(node, "axes")?, ctx.input(node, 1)) {
-        (Some(a), _) => a.to_vec(),
-        (None, Some(t)) => tensor_i64(t)?,
-        _ => return Ok(None),
+    let rank = input.rank() + 1;
+    let perm: Vec<i64> = match attr_ints(ctx.node, "perm")? {
+        Some(p) => p.to_vec(),
+        None => (0..rank as i64).rev().collect(),
     };
-    squeeze_target(&node.op_type, &axes, shape)
-        .map(|s| Reshape::new(s).map(|r| Op::Layer(Layer::Reshape(r))))
-        .transpose()
-        .map_err(|e| node_err(node, e))
-}
-
-pub(super) fn transpose(_: &Ctx<'_>, node: &NodeProto, _: &[Src], shape: Shape) -> Result<Mapped> {
-    Ok(match attr_ints(node, "perm")? {
-        Some([0, a, b, c]) if matches!(shape, Shape::Chw { .. }) => {
-            let p = Permute::new([*a as usize - 1, *b as usize - 1, *c as usize - 1])
-                .map_err(|e| node_err(node, e))?;
-            Some(Op::Layer(Layer::Permute(p)))
-        }
-        _ => None,
-    })
-}
-
-/// The per-sample shape of `Reshape(x, target)` when the batch axis is kept (`0` or `-1` first).
-fn reshape_target(target: &[i64], input: Shape) -> Option<Shape> {
-    let (first, rest) = target.split_first()?;
-    if !matches!(first, 0 | -1) || (*first == -1 && rest.contains(&-1)) {
-        return None;
-    }
-    let n = input.numel() as i64;
-    let in_dims = input.dims();
-    let mut dims: Vec<i64> = rest
+    // the batch stays first; the rest permutes the sample's axes
+    let (Some(&0), true) = (perm.first(), matches!(input, Shape::Chw { .. })) else {
+        return Ok(None);
+    };
+    let r = rank as i64;
+    let dims: Vec<usize> = perm[1..]
         .iter()
-        .enumerate()
-        .map(|(i, &d)| {
-            if d == 0 {
-                in_dims.get(i).map_or(-2, |&x| x as i64)
-            } else {
-                d
-            }
-        })
+        .map(|&a| (if a < 0 { a + r } else { a }).clamp(1, r - 1) as usize - 1)
         .collect();
-    if dims.iter().any(|&d| d < -1 || d == 0) {
-        return None;
-    }
-    if let Some(pos) = dims.iter().position(|&d| d == -1) {
-        let known: i64 = dims.iter().filter(|&&d| d != -1).product();
-        if known == 0 || n % known != 0 {
-            return None;
-        }
-        dims[pos] = n / known;
-    }
-    let dims: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
-    (dims.iter().product::<usize>() as i64 == n)
-        .then(|| Shape::from_dims(&dims))
-        .flatten()
-}
-
-/// The per-sample shape after `Squeeze`/`Unsqueeze` on axes that do not touch the batch.
-fn squeeze_target(op: &str, axes: &[i64], input: Shape) -> Option<Shape> {
-    let mut dims: Vec<usize> = std::iter::once(1).chain(input.dims()).collect();
-    let rank = dims.len() as i64
-        + if op == "Unsqueeze" {
-            axes.len() as i64
-        } else {
-            0
-        };
-    let mut axes: Vec<usize> = axes
-        .iter()
-        .map(|&a| {
-            if a < 0 {
-                (a + rank) as usize
-            } else {
-                a as usize
-            }
-        })
-        .collect();
-    if axes.contains(&0) {
-        return None;
-    }
-    axes.sort_unstable();
-    if op == "Squeeze" {
-        for &a in axes.iter().rev() {
-            if dims.get(a) != Some(&1) {
-                return None;
-            }
-            dims.remove(a);
-        }
-    } else {
-        for &a in &axes {
-            if a > dims.len() {
-                return None;
-            }
-            dims.insert(a, 1);
-        }
-    }
-    Shape::from_dims(&dims[1..])
+    let Ok(dims) = <[usize; 3]>::try_from(dims) else {
+        return Ok(None);
+    };
+    let p = Permute::new(dims).map_err(|e| ctx.err(e))?;
+    Ok(Some(ctx.chain(vec![Op::Layer(Layer::Permute(p))])))
 }
