@@ -84,7 +84,9 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         }
         Layer::Reshape(r) => reshape_shape(r, input)
             .map_err(|why| fail(format!("{} elements", r.shape().numel()), why)),
-        Layer::Permute(p) => permute_shape(p, input).map_err(|r| fail("(C, H, W)".into(), r)),
+        Layer::Permute(p) => {
+            permute_shape(p, input).map_err(|r| fail(format!("{} axes", p.rank()), r))
+        }
     }
 }
 
@@ -266,9 +268,12 @@ fn reshape_shape(r: &Reshape, input: Shape) -> Result<Shape, String> {
 }
 
 fn permute_shape(p: &Permute, input: Shape) -> Result<Shape, String> {
-    let Shape::Chw { c, h, w } = input else {
-        return Err("a Permute takes a (C, H, W) input".into());
-    };
-    let [a, b, d] = p.out_dims([c, h, w]);
-    Ok(Shape::chw(a, b, d))
+    if input.rank() != p.rank() {
+        return Err(format!(
+            "it permutes {} axes but the input has {}",
+            p.rank(),
+            input.rank()
+        ));
+    }
+    Ok(Shape::from_dims(&p.out_dims(&input.dims())).expect("same rank as the input"))
 }

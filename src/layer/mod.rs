@@ -68,7 +68,7 @@ pub enum Layer<T> {
     Dropout(Dropout),
     /// A new shape with the same flat index.
     Reshape(Reshape),
-    /// A permutation of the axes of `(C, H, W)`.
+    /// A permutation of the axes of a sample.
     Permute(Permute),
 }
 

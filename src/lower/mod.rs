@@ -86,6 +86,50 @@ fn chw(s: Shape) -> [usize; 3] {
     }
 }
 
+/// The C-order strides of `dims`: stepping axis `i` by one moves the flat index by `strides[i]`.
+fn strides(dims: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; dims.len()];
+    for i in (1..dims.len()).rev() {
+        s[i - 1] = s[i] * dims[i];
+    }
+    s
+}
+
+/// Calls `f` with every coordinate of `dims` in C order (once, with no coordinate, for rank 0).
+fn for_each_coord(dims: &[usize], mut f: impl FnMut(&[usize])) {
+    if dims.contains(&0) {
+        return;
+    }
+    let mut at = vec![0; dims.len()];
+    loop {
+        f(&at);
+        // the odometer: bump the last axis, carry into the ones before
+        let mut i = dims.len();
+        loop {
+            if i == 0 {
+                return;
+            }
+            i -= 1;
+            at[i] += 1;
+            if at[i] < dims[i] {
+                break;
+            }
+            at[i] = 0;
+        }
+    }
+}
+
+/// The selection map whose row `r` copies input element `cols[r]` (a single 1 per row, no bias).
+fn select<T: Scalar>(cols: Vec<usize>, n_in: usize) -> AffineMap<T> {
+    let n = cols.len();
+    let matrix = Csr::from_parts(n, n_in, (0..=n).collect(), cols, vec![T::one(); n])
+        .expect("the lowering selects elements inside the input");
+    AffineMap {
+        matrix: Matrix::Sparse(matrix),
+        bias: Array1::zeros(n),
+    }
+}
+
 /// The sparse affine map with these triplets and bias, `(bias.len(), n_in)`.
 fn sparse<T: Scalar>(
     triplets: Vec<(usize, usize, T)>,

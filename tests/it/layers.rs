@@ -253,7 +253,7 @@ fn upsample_nearest() {
 /// `x.permute(0, 1, 3, 2)` on one `1x2x3` sample: a transpose of the image.
 #[test]
 fn permute_swaps_height_and_width() {
-    let p = Permute::new([0, 2, 1]).unwrap();
+    let p = Permute::new(&[0, 2, 1]).unwrap();
     let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     assert_gives(
         p,
@@ -263,7 +263,7 @@ fn permute_swaps_height_and_width() {
         &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0],
     );
     // channels last: (c, h, w) -> (h, w, c)
-    let p = Permute::new([1, 2, 0]).unwrap();
+    let p = Permute::new(&[1, 2, 0]).unwrap();
     let x = [1.0, 2.0, 3.0, 4.0];
     assert_gives(
         p,
@@ -271,6 +271,27 @@ fn permute_swaps_height_and_width() {
         &x,
         Shape::chw(1, 2, 2),
         &[1.0, 3.0, 2.0, 4.0],
+    );
+}
+
+/// `x.permute(0, 2, 1)` on one `(2, 3)` sample (a matrix transpose), and `x.permute(0, 4, 3, 2, 1)` on one
+/// `(1, 2, 1, 2)` sample: element `(0, a, 0, b)` goes to `(b, 0, a, 0)`.
+#[test]
+fn permute_any_rank() {
+    let p = Permute::new(&[1, 0]).unwrap();
+    let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let want = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
+    assert_gives(p, Shape::cl(2, 3), &x, Shape::cl(3, 2), &want);
+    let p = Permute::new(&[3, 2, 1, 0]).unwrap();
+    let input = Shape::from_dims(&[1, 2, 1, 2]).unwrap();
+    let out = Shape::from_dims(&[2, 1, 2, 1]).unwrap();
+    assert_gives(p, input, &[1.0, 2.0, 3.0, 4.0], out, &[1.0, 3.0, 2.0, 4.0]);
+    assert_gives(
+        Permute::new(&[0]).unwrap(),
+        Shape::flat(2),
+        &[1.0, 2.0],
+        Shape::flat(2),
+        &[1.0, 2.0],
     );
 }
 

@@ -68,7 +68,7 @@ pub(crate) enum Spec {
     Identity,
     Dropout(f64),
     Reshape(Shape),
-    Permute([usize; 3]),
+    Permute(Vec<usize>),
 }
 
 /// `floor((n + lo + hi - d*(k-1) - 1) / s) + 1`, `None` when not positive.
@@ -201,11 +201,11 @@ impl Spec {
             }
             Spec::Reshape(target) => *target,
             Spec::Permute(d) => {
-                let Shape::Chw { c, h, w } = input else {
+                let s = input.dims();
+                if s.len() != d.len() {
                     return None;
-                };
-                let s = [c, h, w];
-                Shape::chw(s[d[0]], s[d[1]], s[d[2]])
+                }
+                Shape::from_dims(&d.iter().map(|&a| s[a]).collect::<Vec<_>>())?
             }
         })
     }
@@ -314,7 +314,7 @@ impl Spec {
             Spec::Identity => Identity.into(),
             Spec::Dropout(p) => Dropout::new(*p).expect("in [0, 1]").into(),
             Spec::Reshape(s) => Reshape::new(*s).expect("no zero dimension").into(),
-            Spec::Permute(d) => Permute::new(*d).expect("a permutation").into(),
+            Spec::Permute(d) => Permute::new(d).expect("a permutation").into(),
         }
     }
 
@@ -499,16 +499,12 @@ pub(crate) fn upsample_spec(input: Shape) -> BoxedStrategy<Spec> {
         .boxed()
 }
 
-pub(crate) fn permute_spec() -> BoxedStrategy<Spec> {
-    let perms = vec![
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
-    prop::sample::select(perms).prop_map(Spec::Permute).boxed()
+/// Any permutation of the axes of `input`.
+pub(crate) fn permute_spec(input: Shape) -> BoxedStrategy<Spec> {
+    Just((0..input.rank()).collect::<Vec<usize>>())
+        .prop_shuffle()
+        .prop_map(Spec::Permute)
+        .boxed()
 }
 
 /// A reshape to another shape with as many elements: transposed sizes, merged axes, a sequence or flat.
@@ -544,7 +540,7 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         2 => conv_transpose2d_spec(input),
         1 => upsample_spec(input),
         1 => identity_or_dropout(),
-        1 => permute_spec(),
+        1 => permute_spec(input),
         1 => reshape_spec(input, true),
     ]
     .boxed()

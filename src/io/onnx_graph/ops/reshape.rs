@@ -40,8 +40,14 @@ pub(super) fn squeeze(ctx: &Ctx<'_>, node: &NodeProto, _: &[Src], shape: Shape) 
 pub(super) fn transpose(_: &Ctx<'_>, node: &NodeProto, _: &[Src], shape: Shape) -> Result<Mapped> {
     Ok(match attr_ints(node, "perm")? {
         Some([0, a, b, c]) if matches!(shape, Shape::Chw { .. }) => {
-            let p = Permute::new([*a as usize - 1, *b as usize - 1, *c as usize - 1])
-                .map_err(|e| node_err(node, e))?;
+            // per-sample axis = ONNX axis - 1; an axis below 1 (the batch, or negative) becomes an
+            // out-of-range index that `Permute::new` rejects, never an underflow
+            let axis = |a: &i64| {
+                a.checked_sub(1)
+                    .and_then(|a| usize::try_from(a).ok())
+                    .unwrap_or(usize::MAX)
+            };
+            let p = Permute::new(&[axis(a), axis(b), axis(c)]).map_err(|e| node_err(node, e))?;
             Some(Op::Layer(Layer::Permute(p)))
         }
         _ => None,
@@ -122,4 +128,50 @@ fn squeeze_target(op: &str, axes: &[i64], input: Shape) -> Option<Shape> {
         }
     }
     Shape::from_dims(&dims[1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::io::onnx::AttributeProto;
+
+    fn transpose_node(perm: &[i64]) -> NodeProto {
+        NodeProto {
+            op_type: "Transpose".into(),
+            name: "t".into(),
+            attribute: vec![AttributeProto {
+                name: "perm".into(),
+                r#type: 7, // INTS
+                ints: perm.to_vec(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// Bug: `perm = [0, 0, 1, 2]` computed `0usize - 1` (a panic in debug builds) before `Permute::new`
+    /// could reject it; a perm naming the batch axis or a negative one is now a clear error.
+    #[test]
+    fn transpose_of_the_batch_axis_is_an_error_not_a_panic() {
+        let inits = HashMap::new();
+        let ctx = Ctx { inits: &inits };
+        let s = Shape::chw(2, 3, 4);
+        for perm in [
+            [0, 0, 1, 2],
+            [0, -1, 1, 2],
+            [0, i64::MIN, 1, 2],
+            [0, 1, 2, 4],
+        ] {
+            let e = transpose(&ctx, &transpose_node(&perm), &[], s).unwrap_err();
+            assert!(e.to_string().contains("permutation of [0, 1, 2]"), "{e}");
+        }
+        let Some(Op::Layer(Layer::Permute(p))) =
+            transpose(&ctx, &transpose_node(&[0, 1, 3, 2]), &[], s).unwrap()
+        else {
+            panic!("a Permute")
+        };
+        assert_eq!(p.dims(), [0, 2, 1]);
+    }
 }
