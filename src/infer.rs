@@ -60,7 +60,7 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
     match layer {
         Layer::Flatten(_) => Ok(Shape::flat(input.numel())),
         Layer::Linear(l) => {
-            linear_shape(l, input).map_err(|r| fail(format!("({})", l.in_features()), r))
+            linear_shape(l, input).map_err(|r| fail(format!("(..., {})", l.in_features()), r))
         }
         Layer::Conv2d(c) => {
             conv2d_shape(c, input).map_err(|r| fail(format!("({}, H, W)", c.c_in()), r))
@@ -90,15 +90,34 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
     }
 }
 
+/// PyTorch's `(..., in_features) -> (..., out_features)`.
 fn linear_shape<T: Scalar>(l: &Linear<T>, input: Shape) -> Result<Shape, String> {
-    match input {
-        Shape::Flat(n) if n == l.in_features() => Ok(Shape::flat(l.out_features())),
-        Shape::Flat(n) => Err(format!(
+    let mut dims = input.dims();
+    let rank = dims.len();
+    match dims.last_mut() {
+        None => Err("a Linear applies over the last axis, and a scalar sample has none".into()),
+        Some(n) if *n == l.in_features() => {
+            *n = l.out_features();
+            checked_numel(&dims)?;
+            Ok(Shape::from_dims(&dims).expect("the input's rank"))
+        }
+        Some(n) if rank == 1 => Err(format!(
             "in_features is {} but the input has {n} features",
             l.in_features()
         )),
-        _ => Err("a Linear takes a flat input: put a Flatten before it".into()),
+        Some(n) => Err(format!(
+            "in_features is {} but the input's last axis has {n} (a Linear applies over the last \
+             axis; put a Flatten before it to take the whole sample)",
+            l.in_features()
+        )),
     }
+}
+
+/// The number of elements of `dims`, or why it overflows.
+fn checked_numel(dims: &[usize]) -> Result<usize, String> {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| format!("the output's size {dims:?} overflows"))
 }
 
 fn conv2d_shape<T: Scalar>(c: &Conv2d<T>, input: Shape) -> Result<Shape, String> {

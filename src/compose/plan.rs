@@ -59,7 +59,8 @@ pub(crate) struct Factor {
     pub(crate) layer: usize,
     pub(crate) rows: usize,
     pub(crate) cols: usize,
-    /// Stored entries of its sparse matrix, for a structured layer (`None`: a dense Linear).
+    /// Stored entries of its sparse matrix, for a structured layer (`None`: a Linear on a flat input,
+    /// whose matrix is its dense weight).
     pub(crate) nnz: Option<u64>,
     /// Its input shape.
     pub(crate) input: Shape,
@@ -274,7 +275,12 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
                 col_buffer,
             };
             match layer {
-                Layer::Linear(_) => Some(Ok(factor(None, 0))),
+                Layer::Linear(l) if l.matrix_is_weight(shapes[i]) => Some(Ok(factor(None, 0))),
+                // over the last axis of a larger input: the block-diagonal kron(I, W), a sparse layer
+                Layer::Linear(l) => Some(Ok(factor(
+                    Some((rows as u64).saturating_mul(l.in_features() as u64)),
+                    0,
+                ))),
                 Layer::Conv2d(c) => Some(Ok(factor(
                     Some(conv_nnz(c, shapes[i])),
                     super::forward::ConvGeo::new(c, shapes[i]).col_buffer_len() as u64,

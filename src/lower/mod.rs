@@ -1,7 +1,7 @@
 //! Explicit lowering: every layer becomes its affine map `x -> A x + a` at a given input shape.
 //!
 //! This is the teaching path and the general one: any chain of lowered maps composes by matrix products.
-//! A Linear is its dense weight; a Conv2d (and a Conv1d, as the Conv2d it equals on `(C, 1, L)`) its
+//! A Linear is its dense weight on a flat input (the block-diagonal `kron(I, W)` in CSR on any other); a Conv2d (and a Conv1d, as the Conv2d it equals on `(C, 1, L)`) its
 //! Toeplitz matrix; every other layer a sparse matrix built from `(row, column, value)` triplets, one file
 //! per layer; the layers that only re-index the flat vector (Flatten, Reshape, Identity, Dropout) the
 //! identity.
@@ -10,11 +10,13 @@ mod avgpool;
 mod batchnorm;
 mod conv2d;
 mod conv_transpose2d;
+mod linear;
 mod pad;
 mod permute;
 mod upsample;
 
 pub use conv2d::{toeplitz, Toeplitz};
+pub(crate) use linear::bias as linear_bias;
 
 use ndarray::Array1;
 
@@ -23,7 +25,8 @@ use crate::layer::Layer;
 use crate::matrix::{AffineMap, Csr, Matrix};
 use crate::{Result, Scalar, Shape};
 
-/// The affine map of `layer` for `input`: a Linear is its dense weight, a Conv2d or Conv1d its sparse
+/// The affine map of `layer` for `input`: a Linear is its dense weight (on a flat input; else the
+/// block-diagonal matrix with one copy of the weight per position of the leading axes), a Conv2d or Conv1d its sparse
 /// Toeplitz matrix, BatchNorm, pooling, padding, upsampling, transposed convolution and Permute sparse
 /// matrices, and Flatten, Reshape, Identity and Dropout the identity.
 ///
@@ -44,10 +47,7 @@ use crate::{Result, Scalar, Shape};
 pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> {
     let output = infer::output_shape(0, layer, input)?;
     Ok(match layer {
-        Layer::Linear(l) => AffineMap {
-            matrix: Matrix::Dense(l.weight().clone()),
-            bias: l.bias_or_zeros(),
-        },
+        Layer::Linear(l) => linear::lower(l, input)?,
         Layer::Conv2d(c) => toeplitz(c, input)?.into_affine(),
         // (C, L) and (C, 1, L) have the same flat index
         Layer::Conv1d(c) => {

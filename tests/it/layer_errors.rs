@@ -374,6 +374,32 @@ fn dropout_reshape_permute_errors() {
     );
 }
 
+#[test]
+fn linear_over_the_last_axis_errors() {
+    let fc =
+        linear_collapse::layer::Linear::new(ndarray::Array2::<f32>::zeros((2, 3)), None).unwrap();
+    let chain: Vec<Layer<f32>> = vec![fc.into()];
+    assert_chain_error(
+        &chain,
+        Shape::chw(2, 3, 4),
+        0,
+        &[
+            "(..., 3)",
+            "in_features is 3 but the input's last axis has 4",
+            "Flatten",
+        ],
+    );
+    assert_chain_error(
+        &chain,
+        Shape::flat(4),
+        0,
+        &["in_features is 3 but the input has 4 features"],
+    );
+    let scalar = Shape::from_dims(&[]).unwrap();
+    assert_chain_error(&chain, scalar, 0, &["a scalar sample has none"]);
+    assert!(linear_collapse::infer::shapes(&chain, Shape::chw(5, 4, 3)).is_ok());
+}
+
 /// A shape error deeper in a chain names that layer, after the new layers before it passed.
 #[test]
 fn error_after_new_layers_names_the_right_index() {

@@ -2,8 +2,10 @@
 //! short chains mixing them with Conv2d and Linear, the lowered map, the direct forward pass, the probe and
 //! the collapse (every method) agree, and `infer` agrees with PyTorch's output-size formulas.
 
+use linear_collapse::compose::forward_batch;
 use linear_collapse::layer::Layer;
-use linear_collapse::{infer, lower, reference, Scalar, Shape};
+use linear_collapse::{infer, lower, reference, Par, Scalar, Shape};
+use ndarray::Array2;
 use proptest::prelude::*;
 use rand::{rngs::StdRng, SeedableRng};
 
@@ -60,6 +62,21 @@ fn check_spec(spec: &Spec, input: Shape, seed: u64) {
     );
     let wide: Layer<f64> = layer.cast().expect("widens");
     assert_lowered_is_probe(&wide, input, &probe, Tol::eps_scaled::<f64>(n).magnitude(m));
+    // the fast batched pass (the probing baseline's) agrees with the reference
+    let x = Array2::from_shape_fn((2, input.numel()), |(r, c)| {
+        ((r * 7 + c * 3) % 11) as f64 / 5.0 - 1.0
+    });
+    let y = forward_batch(std::slice::from_ref(&wide), input, x.view(), Par::Seq).expect("batch");
+    for (xr, yr) in x.outer_iter().zip(y.outer_iter()) {
+        let (want, _) = reference::forward(&chain, input, &xr.to_vec()).expect("forward");
+        let tol = Tol::eps_scaled::<f64>(n).magnitude(2.0 * m);
+        assert_close(
+            yr,
+            ndarray::ArrayView1::from(&want),
+            tol,
+            "forward_batch vs reference",
+        );
+    }
     check_chain(&chain, input, seed);
 }
 
@@ -145,6 +162,11 @@ proptest! {
 
     #[test]
     fn permute((input, spec, seed) in case(nd_shape(), specs::permute_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| specs::linear_spec())) {
         check_spec(&spec, input, seed);
     }
 }

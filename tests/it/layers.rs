@@ -1,13 +1,16 @@
 //! PyTorch's semantics of each layer on tiny inputs, with the expected values worked out by hand (and as
 //! `torch.nn` prints them): both the lowered map and the reference must give them.
 
+use linear_collapse::compose::forward_batch;
+use linear_collapse::graph::{Model, Op, Src};
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
-    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Identity, Layer, Pad, PadMode, Permute,
-    Reshape, Upsample,
+    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Identity, Layer, Linear, Pad,
+    PadMode, Permute, Reshape, Upsample,
 };
-use linear_collapse::{collapse, lower, reference, Options, Shape};
-use ndarray::{array, Array1, Array4};
+use linear_collapse::verify::forward_model;
+use linear_collapse::{collapse, collapse_model, lower, reference, Method, Options, Par, Shape};
+use ndarray::{array, Array1, Array2, Array4};
 
 /// `layer` applied to `x` by the lowered map and by the reference both give `want`, of shape `out`.
 #[track_caller]
@@ -324,4 +327,104 @@ fn identity_chain_collapses_to_the_identity() {
     let fc = collapse(&chain, Shape::chw(1, 2, 3), &Options::default()).unwrap();
     assert_eq!(fc.weight(), &ndarray::Array2::<f32>::eye(6));
     assert_eq!(fc.bias_or_zeros(), Array1::<f32>::zeros(6));
+}
+
+/// `nn.Linear(2, 3)` with `W = [[1, 0], [0, 1], [1, 1]]`, `b = [0.5, -1, 0]` on one `(2, 2)` sample
+/// `[[1, 2], [3, 4]]`: PyTorch applies it to each row, `[[1.5, 1, 3], [3.5, 3, 7]]`, shape `(2, 3)`.
+#[test]
+fn linear_over_the_last_axis() {
+    let fc = || {
+        Linear::new(
+            array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+            Some(array![0.5, -1.0, 0.0]),
+        )
+    };
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let want = [1.5, 1.0, 3.0, 3.5, 3.0, 7.0];
+    assert_gives(fc().unwrap(), Shape::cl(2, 2), &x, Shape::cl(2, 3), &want);
+    // the same rows as a (2, 1, 2) image and a (1, 2, 1, 2) sample of rank 4
+    assert_gives(
+        fc().unwrap(),
+        Shape::chw(2, 1, 2),
+        &x,
+        Shape::chw(2, 1, 3),
+        &want,
+    );
+    let nd = |d: &[usize]| Shape::from_dims(d).unwrap();
+    assert_gives(
+        fc().unwrap(),
+        nd(&[1, 2, 1, 2]),
+        &x,
+        nd(&[1, 2, 1, 3]),
+        &want,
+    );
+    // a flat sample is the old W x + b, its matrix the dense weight
+    assert_gives(
+        fc().unwrap(),
+        Shape::flat(2),
+        &x[..2],
+        Shape::flat(3),
+        &want[..3],
+    );
+    let m = lower::lower(&Layer::Linear(fc().unwrap()), Shape::flat(2)).unwrap();
+    assert!(matches!(
+        m.matrix,
+        linear_collapse::matrix::Matrix::Dense(_)
+    ));
+    // on (2, 2): kron(I_2, W) in CSR, the bias repeated
+    let m = lower::lower(&Layer::Linear(fc().unwrap()), Shape::cl(2, 2)).unwrap();
+    let w = array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+    let mut kron = Array2::zeros((6, 4));
+    kron.slice_mut(ndarray::s![..3, ..2]).assign(&w);
+    kron.slice_mut(ndarray::s![3.., 2..]).assign(&w);
+    assert_eq!(m.matrix.to_dense(), kron);
+    assert_eq!(m.bias.to_vec(), [0.5, -1.0, 0.0, 0.5, -1.0, 0.0]);
+}
+
+/// The fast paths that special-case a Linear (the batched forward pass, the planner's dense leaf, the
+/// graph's reverse mode) treat a Linear over the last axis as its block-diagonal matrix.
+#[test]
+fn linear_over_the_last_axis_in_the_fast_paths() {
+    let w = array![[1.0, -2.0, 0.5], [0.25, 1.0, -1.0]];
+    let fc = Linear::new(w, Some(array![0.5, -0.25])).unwrap();
+    let input = Shape::chw(2, 2, 3);
+    let chain: Vec<Layer<f64>> = vec![fc.clone().into(), Flatten.into()];
+    let x = Array2::from_shape_fn((3, 12), |(r, c)| (r * 12 + c) as f64 * 0.5 - 4.0);
+    let y = forward_batch(&chain, input, x.view(), Par::Seq).unwrap();
+    for (xr, yr) in x.outer_iter().zip(y.outer_iter()) {
+        let (want, shape) = reference::forward(&chain, input, xr.as_slice().unwrap()).unwrap();
+        assert_eq!(shape, Shape::flat(8));
+        assert_close_exact(yr.as_slice().unwrap(), &want, "forward_batch vs reference");
+    }
+    // alone, it is a collapse's only factor (no product): its matrix and bias are the result
+    for method in [Method::Auto, Method::Dense, Method::Sparse, Method::Im2col] {
+        let opts = Options {
+            method,
+            ..Options::default()
+        };
+        let one = collapse(&chain, input, &opts).unwrap();
+        let probe = reference::probe(&chain, input).unwrap();
+        assert_eq!(one.weight(), &probe.weight, "{method:?}");
+        assert_eq!(one.bias_or_zeros(), probe.bias, "{method:?}");
+    }
+    // a residual around it: not a chain, so the graph's reverse mode carries the adjoint through it
+    let mut m = Model::<f64>::new(Shape::cl(2, 2));
+    let sq = Linear::new(array![[1.0, 2.0], [-1.0, 0.5]], Some(array![1.0, 0.0])).unwrap();
+    let a = m
+        .push("fc", Op::Layer(sq.into()), vec![Src::Input])
+        .unwrap();
+    let s = m.push("add", Op::Add, vec![a, Src::Input]).unwrap();
+    let head = Linear::new(array![[1.0, 1.0]], None).unwrap();
+    m.push("head", Op::Layer(head.into()), vec![s]).unwrap();
+    let (small, _) = collapse_model(&m, &Options::default()).unwrap();
+    for x in [[1.0, 0.0, 0.0, 0.0], [0.5, -1.0, 2.0, 3.0]] {
+        let (a, b) = (
+            forward_model(&m, &x).unwrap(),
+            forward_model(&small, &x).unwrap(),
+        );
+        assert_close_exact(&b, &a, "collapsed residual vs the model");
+    }
+    // row p of the (2, 1) output: x_p0 + x_p1 + (x_p0 + 2 x_p1 + 1) + (-x_p0 + 0.5 x_p1) = x_p0 + 3.5 x_p1 + 1
+    let y = forward_model(&small, &[1.0, 2.0, 0.0, 0.0]).unwrap();
+    assert_close_exact(&y, &[9.0, 1.0], "by hand");
 }

@@ -69,6 +69,11 @@ pub(crate) enum Spec {
     Dropout(f64),
     Reshape(Shape),
     Permute(Vec<usize>),
+    /// A Linear over the last axis, `in_features` from the input.
+    Linear {
+        out: usize,
+        bias: bool,
+    },
 }
 
 /// `floor((n + lo + hi - d*(k-1) - 1) / s) + 1`, `None` when not positive.
@@ -200,6 +205,11 @@ impl Spec {
                 like(input, [c, h * sh, w * sw])
             }
             Spec::Reshape(target) => *target,
+            Spec::Linear { out, .. } => {
+                let mut d = input.dims();
+                *d.last_mut()? = *out;
+                Shape::from_dims(&d)?
+            }
             Spec::Permute(d) => {
                 let s = input.dims();
                 if s.len() != d.len() {
@@ -315,6 +325,12 @@ impl Spec {
             Spec::Dropout(p) => Dropout::new(*p).expect("in [0, 1]").into(),
             Spec::Reshape(s) => Reshape::new(*s).expect("no zero dimension").into(),
             Spec::Permute(d) => Permute::new(d).expect("a permutation").into(),
+            Spec::Linear { out, bias } => {
+                let n_in = *input.dims().last().expect("an axis");
+                let w: Array2<f32> = rand_array(rng, ndarray::Dim((*out, n_in)));
+                let b = bias.then(|| rand_array(rng, ndarray::Dim(*out)));
+                Linear::new(w, b).expect("valid by construction").into()
+            }
         }
     }
 
@@ -331,6 +347,7 @@ impl Spec {
             } => return input.numel() * c_out / groups * kernel[0] * kernel[1],
             Spec::AvgPool2d { kernel, .. } => kernel[0] * kernel[1],
             Spec::AvgPool1d { kernel, .. } => *kernel,
+            Spec::Linear { .. } => input.dims().last().copied().unwrap_or(1),
             _ => 1,
         };
         output.numel() * taps
@@ -523,6 +540,13 @@ pub(crate) fn reshape_spec(input: Shape, images_only: bool) -> BoxedStrategy<Spe
         .boxed()
 }
 
+/// A Linear over the last axis with 1 to 4 outputs.
+pub(crate) fn linear_spec() -> BoxedStrategy<Spec> {
+    (1..=4usize, any::<bool>())
+        .prop_map(|(out, bias)| Spec::Linear { out, bias })
+        .boxed()
+}
+
 pub(crate) fn identity_or_dropout() -> BoxedStrategy<Spec> {
     prop_oneof![Just(Spec::Identity), (0.0..=1.0f64).prop_map(Spec::Dropout)].boxed()
 }
@@ -542,6 +566,7 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => identity_or_dropout(),
         1 => permute_spec(input),
         1 => reshape_spec(input, true),
+        1 => linear_spec(),
     ]
     .boxed()
 }
@@ -555,6 +580,7 @@ fn sequence_layer(input: Shape) -> BoxedStrategy<Spec> {
         2 => pad_spec(input),
         1 => upsample_spec(input),
         1 => identity_or_dropout(),
+        1 => linear_spec(),
     ]
     .boxed()
 }
