@@ -18,6 +18,7 @@ mod nonlinear;
 mod pad;
 mod permute;
 mod reshape;
+mod slice;
 mod upsample;
 
 pub use avgpool1d::{AvgPool1d, AvgPool1dConfig};
@@ -35,6 +36,7 @@ pub use nonlinear::Nonlinear;
 pub use pad::{Pad, PadMode};
 pub use permute::Permute;
 pub use reshape::Reshape;
+pub use slice::Slice;
 pub use upsample::Upsample;
 
 use crate::{Error, Result, Scalar};
@@ -70,6 +72,8 @@ pub enum Layer<T> {
     Reshape(Reshape),
     /// A permutation of the axes of a sample.
     Permute(Permute),
+    /// Every `step`-th element along one axis (ONNX `Slice` on one axis).
+    Slice(Slice),
 }
 
 impl<T: Scalar> Layer<T> {
@@ -95,6 +99,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Dropout(d) => d.describe(),
             Layer::Reshape(r) => r.describe(),
             Layer::Permute(p) => p.describe(),
+            Layer::Slice(s) => s.describe(),
         }
     }
 
@@ -119,7 +124,8 @@ impl<T: Scalar> Layer<T> {
             | Layer::Identity(_)
             | Layer::Dropout(_)
             | Layer::Reshape(_)
-            | Layer::Permute(_) => 0,
+            | Layer::Permute(_)
+            | Layer::Slice(_) => 0,
         }
     }
 
@@ -160,6 +166,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Dropout(d) => Layer::Dropout(*d),
             Layer::Reshape(r) => Layer::Reshape(*r),
             Layer::Permute(p) => Layer::Permute(*p),
+            Layer::Slice(s) => Layer::Slice(*s),
         })
     }
 }
@@ -200,6 +207,7 @@ from_layer!(
     Dropout(Dropout),
     Reshape(Reshape),
     Permute(Permute),
+    Slice(Slice),
 );
 
 /// Fails with the index of the first NaN or infinite value.

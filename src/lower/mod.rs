@@ -13,6 +13,7 @@ mod conv_transpose2d;
 mod linear;
 mod pad;
 mod permute;
+mod slice;
 mod upsample;
 
 pub use conv2d::{toeplitz, Toeplitz};
@@ -28,7 +29,7 @@ use crate::{Result, Scalar, Shape};
 /// The affine map of `layer` for `input`: a Linear is its dense weight (on a flat input; else the
 /// block-diagonal matrix with one copy of the weight per position of the leading axes), a Conv2d or Conv1d its sparse
 /// Toeplitz matrix, BatchNorm, pooling, padding, upsampling, transposed convolution and Permute sparse
-/// matrices, and Flatten, Reshape, Identity and Dropout the identity.
+/// matrices, and Flatten, Reshape, Identity and Dropout the identity. Slice is a selection matrix.
 ///
 /// # Errors
 /// [`crate::Error::Shape`] when `input` does not fit the layer.
@@ -69,6 +70,7 @@ pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> 
         Layer::ConvTranspose2d(c) => conv_transpose2d::lower(c, input, output),
         Layer::Upsample(u) => upsample::lower(u, input, output),
         Layer::Permute(p) => permute::lower(p, input, output),
+        Layer::Slice(s) => slice::lower(s, input, output),
     })
 }
 

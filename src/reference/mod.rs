@@ -8,6 +8,7 @@ mod graph;
 mod pool;
 mod probe;
 mod reindex;
+mod tensor;
 
 pub(crate) use graph::{forward_graph, GraphNode, GraphOp};
 pub use probe::{probe, Probe};
@@ -82,6 +83,7 @@ fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
         Layer::Pad(p) => reindex::pad(p, shape, &x),
         Layer::Upsample(u) => reindex::upsample(u, shape, &x),
         Layer::Permute(p) => reindex::permute(p, shape, &x),
+        Layer::Slice(s) => tensor::slice(s, shape, &x),
     }
 }
 

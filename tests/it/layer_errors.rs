@@ -4,7 +4,7 @@
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Layer, Pad, PadMode, Permute,
-    Reshape, Upsample,
+    Reshape, Slice, Upsample,
 };
 use linear_collapse::{Error, Shape};
 use ndarray::{array, Array1, Array3, Array4};
@@ -398,6 +398,51 @@ fn linear_over_the_last_axis_errors() {
     let scalar = Shape::from_dims(&[]).unwrap();
     assert_chain_error(&chain, scalar, 0, &["a scalar sample has none"]);
     assert!(linear_collapse::infer::shapes(&chain, Shape::chw(5, 4, 3)).is_ok());
+}
+
+#[test]
+fn slice_errors() {
+    assert_invalid(
+        Slice::new(0, 0, 1, 0),
+        &[
+            "Slice(axis 0, start 0, step 1, len 0)",
+            "len must be at least 1",
+        ],
+    );
+    assert_invalid(Slice::new(0, 0, 0, 2), &["step must not be 0"]);
+    assert_invalid(
+        Slice::new(7, 0, 1, 1),
+        &["axis 7 does not exist", "at most 7 axes"],
+    );
+    // indices 1, 0, -1: the last is negative
+    assert_invalid(Slice::new(0, 1, -1, 3), &["start + (len - 1)*step = -1"]);
+    assert_invalid(Slice::new(0, usize::MAX, 1, 2), &["is outside 0..="]);
+    assert_invalid(
+        Slice::new(0, 0, isize::MIN, usize::MAX),
+        &["is outside 0..="],
+    );
+    let chain: Vec<Layer<f32>> = vec![Slice::new(2, 1, 2, 2).unwrap().into()];
+    // indices 1 and 3 of axis 2
+    assert_chain_error(
+        &chain,
+        Shape::chw(1, 2, 3),
+        0,
+        &["at least 3 axes", "indices 1..=3 of axis 2, which has 3"],
+    );
+    assert_chain_error(
+        &chain,
+        Shape::cl(4, 4),
+        0,
+        &["it slices axis 2 but the input has 2 axes"],
+    );
+    assert!(linear_collapse::infer::shapes(&chain, Shape::chw(1, 2, 4)).is_ok());
+    let back: Vec<Layer<f32>> = vec![Slice::new(0, 5, -2, 3).unwrap().into()];
+    assert_chain_error(
+        &back,
+        Shape::flat(5),
+        0,
+        &["indices 1..=5 of axis 0, which has 5"],
+    );
 }
 
 /// A shape error deeper in a chain names that layer, after the new layers before it passed.

@@ -166,6 +166,11 @@ proptest! {
     }
 
     #[test]
+    fn slice((input, spec, seed) in case(nd_shape(), specs::slice_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
     fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| specs::linear_spec())) {
         check_spec(&spec, input, seed);
     }

@@ -6,7 +6,7 @@ use linear_collapse::graph::{Model, Op, Src};
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Identity, Layer, Linear, Pad,
-    PadMode, Permute, Reshape, Upsample,
+    PadMode, Permute, Reshape, Slice, Upsample,
 };
 use linear_collapse::verify::forward_model;
 use linear_collapse::{collapse, collapse_model, lower, reference, Method, Options, Par, Shape};
@@ -427,4 +427,45 @@ fn linear_over_the_last_axis_in_the_fast_paths() {
     // row p of the (2, 1) output: x_p0 + x_p1 + (x_p0 + 2 x_p1 + 1) + (-x_p0 + 0.5 x_p1) = x_p0 + 3.5 x_p1 + 1
     let y = forward_model(&small, &[1.0, 2.0, 0.0, 0.0]).unwrap();
     assert_close_exact(&y, &[9.0, 1.0], "by hand");
+}
+
+/// ONNX's `Slice` examples on `x = [[1, 2, 3, 4], [5, 6, 7, 8]]`: `starts [1, 0], ends [2, 3], steps [1, 2]`
+/// gives `[[5, 7]]`; `starts [0, 1], ends [-1, 1000]` gives `[[2, 3, 4]]` (ends clamp to the axis). One
+/// `Slice` per axis here. A negative step walks back: `x[::-1]` of `[1, 2, 3, 4]` (ONNX `starts [-1],
+/// ends [-5], steps [-1]`) is `[4, 3, 2, 1]`.
+#[test]
+fn slice_onnx_examples() {
+    let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+    let rows = Slice::new(0, 1, 1, 1).unwrap();
+    assert_gives(rows, Shape::cl(2, 4), &x, Shape::cl(1, 4), &x[4..]);
+    let cols = Slice::new(1, 0, 2, 2).unwrap();
+    assert_gives(cols, Shape::cl(1, 4), &x[4..], Shape::cl(1, 2), &[5.0, 7.0]);
+    let rows = Slice::new(0, 0, 1, 1).unwrap();
+    assert_gives(rows, Shape::cl(2, 4), &x, Shape::cl(1, 4), &x[..4]);
+    let cols = Slice::new(1, 1, 1, 3).unwrap();
+    assert_gives(
+        cols,
+        Shape::cl(1, 4),
+        &x[..4],
+        Shape::cl(1, 3),
+        &[2.0, 3.0, 4.0],
+    );
+    let back = Slice::new(0, 3, -1, 4).unwrap();
+    assert_gives(
+        back,
+        Shape::flat(4),
+        &x[..4],
+        Shape::flat(4),
+        &[4.0, 3.0, 2.0, 1.0],
+    );
+    // `x[:, :, 2::-2]` of a (1, 2, 3) sample: columns 2 and 0 of each row
+    let every_other = Slice::new(2, 2, -2, 2).unwrap();
+    let want = [3.0, 1.0, 6.0, 4.0];
+    assert_gives(
+        every_other,
+        Shape::chw(1, 2, 3),
+        &x[..6],
+        Shape::chw(1, 2, 2),
+        &want,
+    );
 }

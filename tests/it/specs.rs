@@ -7,7 +7,7 @@
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Identity, Layer, Linear, Pad,
-    PadMode, Permute, Reshape, Upsample,
+    PadMode, Permute, Reshape, Slice, Upsample,
 };
 use linear_collapse::Shape;
 use ndarray::{Array1, Array2, Array3, Array4};
@@ -69,6 +69,12 @@ pub(crate) enum Spec {
     Dropout(f64),
     Reshape(Shape),
     Permute(Vec<usize>),
+    Slice {
+        axis: usize,
+        start: usize,
+        step: isize,
+        len: usize,
+    },
     /// A Linear over the last axis, `in_features` from the input.
     Linear {
         out: usize,
@@ -205,6 +211,22 @@ impl Spec {
                 like(input, [c, h * sh, w * sw])
             }
             Spec::Reshape(target) => *target,
+            Spec::Slice {
+                axis,
+                start,
+                step,
+                len,
+            } => {
+                // indices start + i*step, each inside the axis
+                let mut d = input.dims();
+                let n = *d.get(*axis)? as isize;
+                let last = *start as isize + (*len as isize - 1) * step;
+                if *start as isize >= n || !(0..n).contains(&last) {
+                    return None;
+                }
+                d[*axis] = *len;
+                Shape::from_dims(&d)?
+            }
             Spec::Linear { out, .. } => {
                 let mut d = input.dims();
                 *d.last_mut()? = *out;
@@ -325,6 +347,14 @@ impl Spec {
             Spec::Dropout(p) => Dropout::new(*p).expect("in [0, 1]").into(),
             Spec::Reshape(s) => Reshape::new(*s).expect("no zero dimension").into(),
             Spec::Permute(d) => Permute::new(d).expect("a permutation").into(),
+            Spec::Slice {
+                axis,
+                start,
+                step,
+                len,
+            } => Slice::new(*axis, *start, *step, *len)
+                .expect("valid by construction")
+                .into(),
             Spec::Linear { out, bias } => {
                 let n_in = *input.dims().last().expect("an axis");
                 let w: Array2<f32> = rand_array(rng, ndarray::Dim((*out, n_in)));
@@ -540,6 +570,32 @@ pub(crate) fn reshape_spec(input: Shape, images_only: bool) -> BoxedStrategy<Spe
         .boxed()
 }
 
+/// A slice of any axis of `input`: a start inside it, a step of -3 to 3 (not 0), and as many indices as
+/// stay inside.
+pub(crate) fn slice_spec(input: Shape) -> BoxedStrategy<Spec> {
+    let dims = input.dims();
+    (
+        0..dims.len(),
+        prop::sample::select(vec![-3isize, -2, -1, 1, 2, 3]),
+    )
+        .prop_flat_map(move |(axis, step)| {
+            let n = dims[axis];
+            (Just(axis), 0..n, Just(step))
+        })
+        .prop_flat_map(move |(axis, start, step)| {
+            let n = input.dims()[axis];
+            let room = if step > 0 { n - 1 - start } else { start };
+            let most = room / step.unsigned_abs() + 1;
+            (1..=most).prop_map(move |len| Spec::Slice {
+                axis,
+                start,
+                step,
+                len,
+            })
+        })
+        .boxed()
+}
+
 /// A Linear over the last axis with 1 to 4 outputs.
 pub(crate) fn linear_spec() -> BoxedStrategy<Spec> {
     (1..=4usize, any::<bool>())
@@ -567,6 +623,7 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => permute_spec(input),
         1 => reshape_spec(input, true),
         1 => linear_spec(),
+        1 => slice_spec(input),
     ]
     .boxed()
 }
@@ -581,6 +638,7 @@ fn sequence_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => upsample_spec(input),
         1 => identity_or_dropout(),
         1 => linear_spec(),
+        1 => slice_spec(input),
     ]
     .boxed()
 }

@@ -1,5 +1,7 @@
 //! Shape inference along a chain; errors name the layer index and both shapes.
 
+mod tensor;
+
 use crate::layer::{
     AvgPool1d, AvgPool2d, BatchNorm, Conv1d, Conv2d, ConvTranspose2d, Layer, Linear, Pad, Permute,
     Reshape, Upsample,
@@ -86,6 +88,9 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
             .map_err(|why| fail(format!("{} elements", r.shape().numel()), why)),
         Layer::Permute(p) => {
             permute_shape(p, input).map_err(|r| fail(format!("{} axes", p.rank()), r))
+        }
+        Layer::Slice(s) => {
+            tensor::slice(s, input).map_err(|r| fail(format!("at least {} axes", s.axis() + 1), r))
         }
     }
 }
