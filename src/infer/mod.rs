@@ -92,6 +92,9 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         Layer::Slice(s) => {
             tensor::slice(s, input).map_err(|r| fail(format!("at least {} axes", s.axis() + 1), r))
         }
+        Layer::ScaleShift(s) => {
+            tensor::scale_shift(s, input).map_err(|r| fail(tensor::scale_shift_expected(s), r))
+        }
     }
 }
 

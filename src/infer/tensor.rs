@@ -1,8 +1,8 @@
 //! Output shapes of the layers that act on samples of any rank (slicing, broadcasting, reductions,
 //! resizing, moving blocks between depth and space). Each returns the reason a shape does not fit.
 
-use crate::layer::Slice;
-use crate::Shape;
+use crate::layer::{ScaleShift, Slice};
+use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, or why it cannot be one.
 fn shape_of(dims: &[usize]) -> Result<Shape, String> {
@@ -10,6 +10,55 @@ fn shape_of(dims: &[usize]) -> Result<Shape, String> {
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .ok_or_else(|| format!("the output's size {dims:?} overflows"))?;
     Shape::from_dims(dims).ok_or_else(|| format!("the output {dims:?} has too many axes"))
+}
+
+/// `(3, 1, 1)`; `()` for no axis.
+fn text(dims: &[usize]) -> String {
+    let d: Vec<String> = dims.iter().map(usize::to_string).collect();
+    format!("({})", d.join(", "))
+}
+
+/// Whether `small` broadcasts to `big` without enlarging it (NumPy's rule, aligned on the last axis: each
+/// axis of `small` is 1 or the size of `big`'s), or why not.
+fn broadcasts_to(what: &str, small: &[usize], big: &[usize]) -> Result<(), String> {
+    let Some(lead) = big.len().checked_sub(small.len()) else {
+        return Err(format!(
+            "{what} {} has more axes than the input",
+            text(small)
+        ));
+    };
+    for (k, &n) in small.iter().enumerate() {
+        let m = big[lead + k];
+        if n != 1 && n != m {
+            return Err(format!(
+                "{what} {} does not broadcast to the input: its axis {k} has {n}, the input's axis {} has {m}",
+                text(small),
+                lead + k
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a `ScaleShift` accepts, for its error message.
+pub(super) fn scale_shift_expected<T: Scalar>(s: &ScaleShift<T>) -> String {
+    let parts: Vec<String> = [s.scale(), s.shift()]
+        .into_iter()
+        .flatten()
+        .map(|a| text(a.shape()))
+        .collect();
+    format!("a shape {} broadcast to", parts.join(" and "))
+}
+
+pub(super) fn scale_shift<T: Scalar>(s: &ScaleShift<T>, input: Shape) -> Result<Shape, String> {
+    let dims = input.dims();
+    if let Some(a) = s.scale() {
+        broadcasts_to("the scale", a.shape(), &dims)?;
+    }
+    if let Some(a) = s.shift() {
+        broadcasts_to("the shift", a.shape(), &dims)?;
+    }
+    Ok(input)
 }
 
 pub(super) fn slice(s: &Slice, input: Shape) -> Result<Shape, String> {

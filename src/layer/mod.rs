@@ -18,6 +18,7 @@ mod nonlinear;
 mod pad;
 mod permute;
 mod reshape;
+mod scale_shift;
 mod slice;
 mod upsample;
 
@@ -36,6 +37,7 @@ pub use nonlinear::Nonlinear;
 pub use pad::{Pad, PadMode};
 pub use permute::Permute;
 pub use reshape::Reshape;
+pub use scale_shift::ScaleShift;
 pub use slice::Slice;
 pub use upsample::Upsample;
 
@@ -74,6 +76,8 @@ pub enum Layer<T> {
     Permute(Permute),
     /// Every `step`-th element along one axis (ONNX `Slice` on one axis).
     Slice(Slice),
+    /// `y = x * scale + shift`, element by element, both broadcast to the sample.
+    ScaleShift(ScaleShift<T>),
 }
 
 impl<T: Scalar> Layer<T> {
@@ -100,6 +104,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Reshape(r) => r.describe(),
             Layer::Permute(p) => p.describe(),
             Layer::Slice(s) => s.describe(),
+            Layer::ScaleShift(s) => s.describe(),
         }
     }
 
@@ -116,6 +121,7 @@ impl<T: Scalar> Layer<T> {
             Layer::BatchNorm(b) => b.num_params(),
             Layer::Conv1d(c) => c.num_params(),
             Layer::ConvTranspose2d(c) => c.num_params(),
+            Layer::ScaleShift(s) => s.num_params(),
             Layer::Pad(_)
             | Layer::Flatten(_)
             | Layer::AvgPool2d(_)
@@ -167,6 +173,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Reshape(r) => Layer::Reshape(*r),
             Layer::Permute(p) => Layer::Permute(*p),
             Layer::Slice(s) => Layer::Slice(*s),
+            Layer::ScaleShift(s) => Layer::ScaleShift(s.cast()?),
         })
     }
 }
@@ -208,6 +215,7 @@ from_layer!(
     Reshape(Reshape),
     Permute(Permute),
     Slice(Slice),
+    ScaleShift(ScaleShift<T>),
 );
 
 /// Fails with the index of the first NaN or infinite value.

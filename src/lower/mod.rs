@@ -13,6 +13,7 @@ mod conv_transpose2d;
 mod linear;
 mod pad;
 mod permute;
+mod scale_shift;
 mod slice;
 mod upsample;
 
@@ -71,6 +72,7 @@ pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> 
         Layer::Upsample(u) => upsample::lower(u, input, output),
         Layer::Permute(p) => permute::lower(p, input, output),
         Layer::Slice(s) => slice::lower(s, input, output),
+        Layer::ScaleShift(s) => scale_shift::lower(s, input),
     })
 }
 
@@ -119,6 +121,25 @@ fn for_each_coord(dims: &[usize], mut f: impl FnMut(&[usize])) {
             at[i] = 0;
         }
     }
+}
+
+/// For every element of `big` (in C order), the flat index of the element of `small` it reads when `small`
+/// broadcasts to `big` (NumPy: aligned on the last axis, axes of size 1 repeated; checked by the caller).
+fn broadcast_source(small: &[usize], big: &[usize]) -> Vec<usize> {
+    let lead = big.len() - small.len();
+    let stride = strides(small);
+    // how far one step along each axis of `big` moves in `small`: 0 where `small` repeats
+    let step: Vec<usize> = (0..big.len())
+        .map(|j| match j.checked_sub(lead) {
+            Some(k) if small[k] != 1 => stride[k],
+            _ => 0,
+        })
+        .collect();
+    let mut src = Vec::with_capacity(big.iter().product());
+    for_each_coord(big, |at| {
+        src.push(at.iter().zip(&step).map(|(a, s)| a * s).sum());
+    });
+    src
 }
 
 /// The selection map whose row `r` copies input element `cols[r]` (a single 1 per row, no bias).

@@ -84,6 +84,7 @@ fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
         Layer::Upsample(u) => reindex::upsample(u, shape, &x),
         Layer::Permute(p) => reindex::permute(p, shape, &x),
         Layer::Slice(s) => tensor::slice(s, shape, &x),
+        Layer::ScaleShift(s) => tensor::scale_shift(s, shape, &x),
     }
 }
 

@@ -1,8 +1,10 @@
-//! Layers on samples of any rank, as direct loops over blocks of the flat vector: slicing.
+//! Layers on samples of any rank, as direct loops over the flat vector: slicing, scaling and shifting.
+
+use ndarray::ArrayD;
 
 use super::{wrong, Step};
-use crate::layer::Slice;
-use crate::Shape;
+use crate::layer::{ScaleShift, Slice};
+use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, as a mismatch when there are too many.
 fn shape(dims: &[usize]) -> Result<Shape, (String, String)> {
@@ -41,4 +43,52 @@ pub(super) fn slice(s: &Slice, shape_in: Shape, x: &[f64]) -> Step {
     let mut out = dims;
     out[a] = picks.len();
     Ok((y, shape(&out)?))
+}
+
+/// The values of `a` at every element of a sample of shape `dims`, by NumPy's broadcasting: axis `k` of
+/// `a` lines up with axis `k + dims.len() - a.ndim()`, and an axis of size 1 repeats. `None` when `a` does
+/// not broadcast to `dims`.
+fn broadcast<T: Scalar>(a: &ArrayD<T>, dims: &[usize]) -> Option<Vec<f64>> {
+    let own = a.shape();
+    let lead = dims.len().checked_sub(own.len())?;
+    if (0..own.len()).any(|k| own[k] != 1 && own[k] != dims[lead + k]) {
+        return None;
+    }
+    let values: Vec<f64> = a.iter().map(|v| v.widen()).collect();
+    let n: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(n);
+    for j in 0..n {
+        // peel the coordinates of `j` off from the last axis, and place them in `a`
+        let (mut rest, mut at, mut unit) = (j, 0, 1);
+        for ax in (0..dims.len()).rev() {
+            let c = rest % dims[ax];
+            rest /= dims[ax];
+            if ax >= lead {
+                let k = ax - lead;
+                if own[k] != 1 {
+                    at += c * unit;
+                }
+                unit *= own[k];
+            }
+        }
+        out.push(values[at]);
+    }
+    Some(out)
+}
+
+/// `x * scale + shift`, element by element.
+pub(super) fn scale_shift<T: Scalar>(s: &ScaleShift<T>, shape_in: Shape, x: &[f64]) -> Step {
+    let dims = shape_in.dims();
+    let spread = |a: Option<&ArrayD<T>>, default: f64| match a {
+        None => Ok(vec![default; x.len()]),
+        Some(a) => broadcast(a, &dims).ok_or_else(|| {
+            wrong(
+                "a shape its scale and shift broadcast to",
+                "a parameter does not broadcast",
+            )
+        }),
+    };
+    let (scale, shift) = (spread(s.scale(), 1.0)?, spread(s.shift(), 0.0)?);
+    let y = (0..x.len()).map(|i| x[i] * scale[i] + shift[i]).collect();
+    Ok((y, shape_in))
 }

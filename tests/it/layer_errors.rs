@@ -4,7 +4,7 @@
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Layer, Pad, PadMode, Permute,
-    Reshape, Slice, Upsample,
+    Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::{Error, Shape};
 use ndarray::{array, Array1, Array3, Array4};
@@ -443,6 +443,61 @@ fn slice_errors() {
         0,
         &["indices 1..=5 of axis 0, which has 5"],
     );
+}
+
+#[test]
+fn scale_shift_errors() {
+    use ndarray::{arr0, ArrayD, IxDyn};
+    let ones = |d: &[usize]| ArrayD::<f32>::ones(IxDyn(d));
+    assert_invalid(
+        ScaleShift::<f32>::new(None, None),
+        &["ScaleShift()", "needs a scale, a shift or both"],
+    );
+    let mut nan = ones(&[2, 1]);
+    nan[[1, 0]] = f32::NAN;
+    assert_invalid(
+        ScaleShift::new(Some(nan), None),
+        &[
+            "ScaleShift(scale (2, 1))",
+            "scale has a non-finite value (NaN) at flat index 1",
+        ],
+    );
+    assert_invalid(
+        ScaleShift::new(None, Some(arr0(f32::INFINITY).into_dyn())),
+        &["shift has a non-finite value (inf)"],
+    );
+    assert_invalid(
+        ScaleShift::new(Some(ones(&[1; 8])), None),
+        &["scale has 8 axes, more than a sample's 7"],
+    );
+    assert_invalid(
+        ScaleShift::new(None, Some(ones(&[3, 0]))),
+        &["shift (3, 0) has a zero dimension"],
+    );
+    let per_channel = ScaleShift::new(Some(ones(&[3, 1, 1])), Some(ones(&[4]))).unwrap();
+    let chain: Vec<Layer<f32>> = vec![per_channel.into()];
+    assert_chain_error(
+        &chain,
+        Shape::chw(2, 5, 4),
+        0,
+        &[
+            "a shape (3, 1, 1) and (4) broadcast to",
+            "the scale (3, 1, 1) does not broadcast to the input: its axis 0 has 3, the input's axis 0 has 2",
+        ],
+    );
+    assert_chain_error(
+        &chain,
+        Shape::chw(3, 5, 5),
+        0,
+        &["the shift (4) does not broadcast", "axis 2 has 5"],
+    );
+    assert_chain_error(
+        &chain,
+        Shape::cl(3, 4),
+        0,
+        &["the scale (3, 1, 1) has more axes than the input"],
+    );
+    assert!(linear_collapse::infer::shapes(&chain, Shape::chw(3, 7, 4)).is_ok());
 }
 
 /// A shape error deeper in a chain names that layer, after the new layers before it passed.

@@ -171,8 +171,61 @@ proptest! {
     }
 
     #[test]
+    fn scale_shift((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], specs::scale_shift_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
     fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| specs::linear_spec())) {
         check_spec(&spec, input, seed);
+    }
+}
+
+/// A convolution then a per-channel ScaleShift collapses to one convolution computing the same map.
+fn check_fold(input: Shape, conv: &crate::props::ConvParams, spec: &Spec, seed: u64) {
+    use linear_collapse::form::Form;
+    use linear_collapse::graph::{Model, Op};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let c = crate::props::build_conv(conv, input.dims()[0], &mut rng);
+    let mid = infer::output_shape(0, &Layer::Conv2d(c.clone()), input).expect("fits");
+    let ops: Vec<Op<f64>> = [c.into(), spec.build(mid, &mut rng)]
+        .iter()
+        .map(|l| Op::Layer(l.cast().expect("widens")))
+        .collect();
+    let m = Model::sequential(input, ops).expect("valid");
+    let (small, reports) =
+        linear_collapse::collapse_model(&m, &Default::default()).expect("collapses");
+    assert_eq!(reports[0].form, Form::Conv2d, "{}", reports[0]);
+    let x: Vec<f64> = (0..input.numel())
+        .map(|i| ((i * 7) % 5) as f64 - 2.0)
+        .collect();
+    let a = linear_collapse::verify::forward_model(&m, &x).expect("forward");
+    let b = linear_collapse::verify::forward_model(&small, &x).expect("forward");
+    let tol = Tol::eps_scaled::<f64>(input.numel()).magnitude(max_abs(&a) + 10.0);
+    assert_close(
+        ndarray::ArrayView1::from(&b),
+        ndarray::ArrayView1::from(&a),
+        tol,
+        "folded",
+    );
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    #[test]
+    fn per_channel_scale_shift_folds_into_a_conv(
+        (input, conv, spec, seed) in image()
+            .prop_flat_map(|s| {
+                let [c, h, w] = [s.dims()[0], s.dims()[1], s.dims()[2]];
+                (Just(s), crate::props::conv_params([c, h, w]))
+            })
+            .prop_flat_map(|(s, p)| {
+                let [c, h, w] = p.out_shape([s.dims()[0], s.dims()[1], s.dims()[2]]);
+                (Just(s), Just(p), specs::per_channel_spec(Shape::chw(c, h, w)), any::<u64>())
+            })
+    ) {
+        check_fold(input, &conv, &spec, seed);
     }
 }
 

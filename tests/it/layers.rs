@@ -6,11 +6,11 @@ use linear_collapse::graph::{Model, Op, Src};
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Identity, Layer, Linear, Pad,
-    PadMode, Permute, Reshape, Slice, Upsample,
+    PadMode, Permute, Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::verify::forward_model;
 use linear_collapse::{collapse, collapse_model, lower, reference, Method, Options, Par, Shape};
-use ndarray::{array, Array1, Array2, Array4};
+use ndarray::{arr0, array, Array1, Array2, Array4, ArrayD, IxDyn};
 
 /// `layer` applied to `x` by the lowered map and by the reference both give `want`, of shape `out`.
 #[track_caller]
@@ -468,4 +468,80 @@ fn slice_onnx_examples() {
         Shape::chw(1, 2, 2),
         &want,
     );
+}
+
+fn nd(dims: &[usize], values: &[f64]) -> ArrayD<f64> {
+    ArrayD::from_shape_vec(IxDyn(dims), values.to_vec()).unwrap()
+}
+
+/// ONNX `Mul`, `Add`, `Sub`, `Div` by constants and `Neg` on one `(2, 1, 2)` sample `[1, 2, 3, 4]`, the
+/// constants broadcast by NumPy's rules (aligned on the last axis):
+/// - `x * [[[2]], [[-1]]] + 0.5` (per channel, then a scalar): `[2.5, 4.5, -2.5, -3.5]`;
+/// - `x * [1, 10]` (along the width): `[1, 20, 3, 40]`;
+/// - `x - [[1, 2]]` (ONNX `Sub` of a `(1, 2)` constant: the shift `[[-1, -2]]`): `[0, 0, 2, 2]`;
+/// - `x / 4` is the scale `0.25`, `-x` the scale `-1`.
+#[test]
+fn scale_shift_onnx_arithmetic() {
+    let s = Shape::chw(2, 1, 2);
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let per_channel = ScaleShift::new(
+        Some(nd(&[2, 1, 1], &[2.0, -1.0])),
+        Some(arr0(0.5).into_dyn()),
+    );
+    assert_gives(per_channel.unwrap(), s, &x, s, &[2.5, 4.5, -2.5, -3.5]);
+    let width = ScaleShift::new(Some(nd(&[2], &[1.0, 10.0])), None).unwrap();
+    assert_gives(width, s, &x, s, &[1.0, 20.0, 3.0, 40.0]);
+    let sub = ScaleShift::new(None, Some(nd(&[1, 2], &[-1.0, -2.0]))).unwrap();
+    assert_gives(sub, s, &x, s, &[0.0, 0.0, 2.0, 2.0]);
+    let div = ScaleShift::new(Some(arr0(0.25).into_dyn()), None).unwrap();
+    assert_gives(div, s, &x, s, &[0.25, 0.5, 0.75, 1.0]);
+    let neg = ScaleShift::new(Some(arr0(-1.0).into_dyn()), None).unwrap();
+    assert_gives(
+        neg,
+        Shape::flat(4),
+        &x,
+        Shape::flat(4),
+        &[-1.0, -2.0, -3.0, -4.0],
+    );
+    // a shift alone is the identity matrix and a bias
+    let add = ScaleShift::new(None, Some(arr0(1.0).into_dyn())).unwrap();
+    let m = lower::lower(&Layer::ScaleShift(add), s).unwrap();
+    assert_eq!(m.matrix, linear_collapse::matrix::Matrix::Identity(4));
+}
+
+/// A ScaleShift after a convolution folds into it when it is one value per channel (like a BatchNorm);
+/// one that varies along the width does not, and the report says why.
+#[test]
+fn per_channel_scale_shift_folds_into_a_conv() {
+    use linear_collapse::form::Form;
+    use linear_collapse::layer::{Conv2d, Conv2dConfig};
+    let w = Array4::from_shape_fn((2, 1, 2, 2), |(o, _, y, x)| (o + 2 * y + x) as f64 - 1.5);
+    let conv = Conv2d::new(w, Some(array![0.5, -0.5]), Conv2dConfig::default()).unwrap();
+    let input = Shape::chw(1, 3, 3);
+    let per_channel = ScaleShift::new(
+        Some(nd(&[2, 1, 1], &[2.0, -3.0])),
+        Some(nd(&[2, 1, 1], &[1.0, 0.25])),
+    );
+    let width = ScaleShift::new(Some(nd(&[2], &[2.0, -3.0])), None);
+    for (s, form) in [(per_channel, Form::Conv2d), (width, Form::Linear)] {
+        let ops = vec![Op::Layer(conv.clone().into()), Op::Layer(s.unwrap().into())];
+        let m = Model::sequential(input, ops).unwrap();
+        let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
+        assert_eq!(reports[0].form, form, "{}", reports[0]);
+        if form == Form::Linear {
+            assert!(
+                reports[0]
+                    .why
+                    .contains("varies along more than the channels"),
+                "{}",
+                reports[0]
+            );
+        }
+        let x: Vec<f64> = (0..9).map(|i| i as f64 - 4.0).collect();
+        let (a, b) = (
+            forward_model(&m, &x).unwrap(),
+            forward_model(&small, &x).unwrap(),
+        );
+        assert_close_exact(&b, &a, "folded vs the model");
+    }
 }

@@ -7,10 +7,10 @@
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Identity, Layer, Linear, Pad,
-    PadMode, Permute, Reshape, Slice, Upsample,
+    PadMode, Permute, Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::Shape;
-use ndarray::{Array1, Array2, Array3, Array4};
+use ndarray::{Array1, Array2, Array3, Array4, ArrayD, IxDyn};
 use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -74,6 +74,11 @@ pub(crate) enum Spec {
         start: usize,
         step: isize,
         len: usize,
+    },
+    /// The shapes of the scale and the shift (at least one), each broadcasting to the input.
+    ScaleShift {
+        scale: Option<Vec<usize>>,
+        shift: Option<Vec<usize>>,
     },
     /// A Linear over the last axis, `in_features` from the input.
     Linear {
@@ -174,6 +179,21 @@ impl Spec {
                 Shape::chw(*c_out, oh, ow)
             }
             Spec::BatchNorm { .. } | Spec::Identity | Spec::Dropout(_) => input,
+            Spec::ScaleShift { scale, shift } => {
+                let dims = input.dims();
+                let fits = |a: &Option<Vec<usize>>| {
+                    a.as_ref().is_none_or(|a| {
+                        a.len() <= dims.len()
+                            && a.iter()
+                                .zip(&dims[dims.len() - a.len()..])
+                                .all(|(&n, &m)| n == 1 || n == m)
+                    })
+                };
+                if !(fits(scale) && fits(shift)) {
+                    return None;
+                }
+                input
+            }
             Spec::AvgPool2d {
                 kernel: k,
                 stride,
@@ -355,6 +375,16 @@ impl Spec {
             } => Slice::new(*axis, *start, *step, *len)
                 .expect("valid by construction")
                 .into(),
+            Spec::ScaleShift { scale, shift } => {
+                let mut draw = |d: &Vec<usize>| {
+                    ArrayD::from_shape_simple_fn(IxDyn(d), || rng.gen_range(-1.5f32..1.5))
+                };
+                let scale = scale.as_ref().map(&mut draw);
+                let shift = shift.as_ref().map(&mut draw);
+                ScaleShift::new(scale, shift)
+                    .expect("valid by construction")
+                    .into()
+            }
             Spec::Linear { out, bias } => {
                 let n_in = *input.dims().last().expect("an axis");
                 let w: Array2<f32> = rand_array(rng, ndarray::Dim((*out, n_in)));
@@ -596,6 +626,41 @@ pub(crate) fn slice_spec(input: Shape) -> BoxedStrategy<Spec> {
         .boxed()
 }
 
+/// The shape of a parameter broadcasting to `dims`: its last 0 to `rank` axes, each kept or made 1.
+fn broadcasting(dims: Vec<usize>) -> impl Strategy<Value = Vec<usize>> {
+    (0..=dims.len()).prop_flat_map(move |k| {
+        let tail = dims[dims.len() - k..].to_vec();
+        prop::collection::vec(any::<bool>(), k).prop_map(move |keep| {
+            tail.iter()
+                .zip(&keep)
+                .map(|(&n, &kept)| if kept { n } else { 1 })
+                .collect()
+        })
+    })
+}
+
+/// A ScaleShift on `input`: a scale, a shift or both, each of a shape that broadcasts to it.
+pub(crate) fn scale_shift_spec(input: Shape) -> BoxedStrategy<Spec> {
+    let p = || prop::option::of(broadcasting(input.dims()));
+    (p(), p())
+        .prop_filter("neither", |(a, b)| a.is_some() || b.is_some())
+        .prop_map(|(scale, shift)| Spec::ScaleShift { scale, shift })
+        .boxed()
+}
+
+/// A ScaleShift on `(c, ...)` that is one value per channel (what folds into a convolution).
+pub(crate) fn per_channel_spec(input: Shape) -> BoxedStrategy<Spec> {
+    let dims = input.dims();
+    let per_channel: Vec<usize> = std::iter::once(dims[0])
+        .chain(dims[1..].iter().map(|_| 1))
+        .collect();
+    let p = move || prop::option::of(prop::sample::select(vec![per_channel.clone(), vec![]]));
+    (p(), p())
+        .prop_filter("neither", |(a, b)| a.is_some() || b.is_some())
+        .prop_map(|(scale, shift)| Spec::ScaleShift { scale, shift })
+        .boxed()
+}
+
 /// A Linear over the last axis with 1 to 4 outputs.
 pub(crate) fn linear_spec() -> BoxedStrategy<Spec> {
     (1..=4usize, any::<bool>())
@@ -624,6 +689,7 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => reshape_spec(input, true),
         1 => linear_spec(),
         1 => slice_spec(input),
+        1 => scale_shift_spec(input),
     ]
     .boxed()
 }
@@ -639,6 +705,7 @@ fn sequence_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => identity_or_dropout(),
         1 => linear_spec(),
         1 => slice_spec(input),
+        1 => scale_shift_spec(input),
     ]
     .boxed()
 }
