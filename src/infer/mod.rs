@@ -95,6 +95,8 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         Layer::ScaleShift(s) => {
             tensor::scale_shift(s, input).map_err(|r| fail(tensor::scale_shift_expected(s), r))
         }
+        Layer::Expand(e) => tensor::expand(e, input)
+            .map_err(|r| fail(format!("a shape that broadcasts to {}", e.shape()), r)),
     }
 }
 

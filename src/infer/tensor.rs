@@ -1,7 +1,7 @@
 //! Output shapes of the layers that act on samples of any rank (slicing, broadcasting, reductions,
 //! resizing, moving blocks between depth and space). Each returns the reason a shape does not fit.
 
-use crate::layer::{ScaleShift, Slice};
+use crate::layer::{Expand, ScaleShift, Slice};
 use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, or why it cannot be one.
@@ -23,16 +23,18 @@ fn text(dims: &[usize]) -> String {
 fn broadcasts_to(what: &str, small: &[usize], big: &[usize]) -> Result<(), String> {
     let Some(lead) = big.len().checked_sub(small.len()) else {
         return Err(format!(
-            "{what} {} has more axes than the input",
-            text(small)
+            "{what} {} has more axes than {}",
+            text(small),
+            text(big)
         ));
     };
     for (k, &n) in small.iter().enumerate() {
         let m = big[lead + k];
         if n != 1 && n != m {
             return Err(format!(
-                "{what} {} does not broadcast to the input: its axis {k} has {n}, the input's axis {} has {m}",
+                "{what} {} does not broadcast to {}: its axis {k} has {n}, axis {} there has {m}",
                 text(small),
+                text(big),
                 lead + k
             ));
         }
@@ -79,4 +81,10 @@ pub(super) fn slice(s: &Slice, input: Shape) -> Result<Shape, String> {
     }
     *n = s.len();
     shape_of(&dims)
+}
+
+pub(super) fn expand(e: &Expand, input: Shape) -> Result<Shape, String> {
+    broadcasts_to("the input", &input.dims(), &e.shape().dims())
+        .map_err(|why| format!("{why} (the target is {})", e.shape()))?;
+    Ok(e.shape())
 }

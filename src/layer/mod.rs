@@ -10,6 +10,7 @@ mod conv1d;
 mod conv2d;
 mod conv_transpose2d;
 mod dropout;
+mod expand;
 mod flatten;
 mod geometry;
 mod identity;
@@ -29,6 +30,7 @@ pub use conv1d::{Conv1d, Conv1dConfig};
 pub use conv2d::{Conv2d, Conv2dConfig};
 pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dConfig};
 pub use dropout::Dropout;
+pub use expand::Expand;
 pub use flatten::Flatten;
 pub use geometry::Geometry2d;
 pub use identity::Identity;
@@ -78,6 +80,8 @@ pub enum Layer<T> {
     Slice(Slice),
     /// `y = x * scale + shift`, element by element, both broadcast to the sample.
     ScaleShift(ScaleShift<T>),
+    /// The sample broadcast to a larger shape (ONNX `Expand`).
+    Expand(Expand),
 }
 
 impl<T: Scalar> Layer<T> {
@@ -105,6 +109,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Permute(p) => p.describe(),
             Layer::Slice(s) => s.describe(),
             Layer::ScaleShift(s) => s.describe(),
+            Layer::Expand(e) => e.describe(),
         }
     }
 
@@ -131,7 +136,8 @@ impl<T: Scalar> Layer<T> {
             | Layer::Dropout(_)
             | Layer::Reshape(_)
             | Layer::Permute(_)
-            | Layer::Slice(_) => 0,
+            | Layer::Slice(_)
+            | Layer::Expand(_) => 0,
         }
     }
 
@@ -174,6 +180,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Permute(p) => Layer::Permute(*p),
             Layer::Slice(s) => Layer::Slice(*s),
             Layer::ScaleShift(s) => Layer::ScaleShift(s.cast()?),
+            Layer::Expand(e) => Layer::Expand(*e),
         })
     }
 }
@@ -216,6 +223,7 @@ from_layer!(
     Permute(Permute),
     Slice(Slice),
     ScaleShift(ScaleShift<T>),
+    Expand(Expand),
 );
 
 /// Fails with the index of the first NaN or infinite value.

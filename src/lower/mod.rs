@@ -73,6 +73,11 @@ pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> 
         Layer::Permute(p) => permute::lower(p, input, output),
         Layer::Slice(s) => slice::lower(s, input, output),
         Layer::ScaleShift(s) => scale_shift::lower(s, input),
+        // row r copies the input element that broadcasts to output element r
+        Layer::Expand(_) => select(
+            broadcast_source(&input.dims(), &output.dims()),
+            input.numel(),
+        ),
     })
 }
 

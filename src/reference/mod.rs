@@ -85,6 +85,7 @@ fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
         Layer::Permute(p) => reindex::permute(p, shape, &x),
         Layer::Slice(s) => tensor::slice(s, shape, &x),
         Layer::ScaleShift(s) => tensor::scale_shift(s, shape, &x),
+        Layer::Expand(e) => tensor::expand(e, shape, &x),
     }
 }
 

@@ -1,9 +1,10 @@
-//! Layers on samples of any rank, as direct loops over the flat vector: slicing, scaling and shifting.
+//! Layers on samples of any rank, as direct loops over the flat vector: slicing, scaling and shifting,
+//! broadcasting.
 
 use ndarray::ArrayD;
 
 use super::{wrong, Step};
-use crate::layer::{ScaleShift, Slice};
+use crate::layer::{Expand, ScaleShift, Slice};
 use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, as a mismatch when there are too many.
@@ -91,4 +92,35 @@ pub(super) fn scale_shift<T: Scalar>(s: &ScaleShift<T>, shape_in: Shape, x: &[f6
     let (scale, shift) = (spread(s.scale(), 1.0)?, spread(s.shift(), 0.0)?);
     let y = (0..x.len()).map(|i| x[i] * scale[i] + shift[i]).collect();
     Ok((y, shape_in))
+}
+
+/// Output element `o` copies the input element with the same coordinates along the input's axes (the
+/// output's last ones), 0 along an input axis of size 1.
+pub(super) fn expand(e: &Expand, shape_in: Shape, x: &[f64]) -> Step {
+    let (from, to) = (shape_in.dims(), e.shape().dims());
+    let expected = format!("a shape that broadcasts to {}", e.shape());
+    let Some(lead) = to.len().checked_sub(from.len()) else {
+        return Err(wrong(expected, "more axes than the target"));
+    };
+    if (0..from.len()).any(|k| from[k] != 1 && from[k] != to[lead + k]) {
+        return Err(wrong(expected, "an axis is neither 1 nor the target's"));
+    }
+    let n: usize = to.iter().product();
+    let mut y = Vec::with_capacity(n);
+    for o in 0..n {
+        let (mut rest, mut at, mut unit) = (o, 0, 1);
+        for ax in (0..to.len()).rev() {
+            let c = rest % to[ax];
+            rest /= to[ax];
+            if ax >= lead {
+                let k = ax - lead;
+                if from[k] != 1 {
+                    at += c * unit;
+                }
+                unit *= from[k];
+            }
+        }
+        y.push(x[at]);
+    }
+    Ok((y, e.shape()))
 }

@@ -3,7 +3,7 @@
 
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
-    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Layer, Pad, PadMode, Permute,
+    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Layer, Pad, PadMode, Permute,
     Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::{Error, Shape};
@@ -482,22 +482,55 @@ fn scale_shift_errors() {
         0,
         &[
             "a shape (3, 1, 1) and (4) broadcast to",
-            "the scale (3, 1, 1) does not broadcast to the input: its axis 0 has 3, the input's axis 0 has 2",
+            "the scale (3, 1, 1) does not broadcast to (2, 5, 4): its axis 0 has 3, axis 0 there has 2",
         ],
     );
     assert_chain_error(
         &chain,
         Shape::chw(3, 5, 5),
         0,
-        &["the shift (4) does not broadcast", "axis 2 has 5"],
+        &["the shift (4) does not broadcast to (3, 5, 5): its axis 0 has 4, axis 2 there has 5"],
     );
     assert_chain_error(
         &chain,
         Shape::cl(3, 4),
         0,
-        &["the scale (3, 1, 1) has more axes than the input"],
+        &["the scale (3, 1, 1) has more axes than (3, 4)"],
     );
     assert!(linear_collapse::infer::shapes(&chain, Shape::chw(3, 7, 4)).is_ok());
+}
+
+#[test]
+fn expand_errors() {
+    assert_invalid(
+        Expand::new(Shape::chw(2, 0, 3)),
+        &["Expand(2, 0, 3)", "zero dimension"],
+    );
+    let chain: Vec<Layer<f32>> = vec![Expand::new(Shape::chw(2, 3, 4)).unwrap().into()];
+    assert_chain_error(
+        &chain,
+        Shape::cl(2, 4),
+        0,
+        &[
+            "a shape that broadcasts to (2, 3, 4)",
+            "the input (2, 4) does not broadcast to (2, 3, 4): its axis 0 has 2, axis 1 there has 3",
+        ],
+    );
+    let five = Shape::from_dims(&[1, 1, 1, 1, 4]).unwrap();
+    assert_chain_error(
+        &chain,
+        five,
+        0,
+        &["the input (1, 1, 1, 1, 4) has more axes than (2, 3, 4)"],
+    );
+    for ok in [
+        Shape::flat(4),
+        Shape::flat(1),
+        Shape::cl(3, 1),
+        Shape::chw(2, 3, 4),
+    ] {
+        assert!(linear_collapse::infer::shapes(&chain, ok).is_ok(), "{ok}");
+    }
 }
 
 /// A shape error deeper in a chain names that layer, after the new layers before it passed.

@@ -176,6 +176,11 @@ proptest! {
     }
 
     #[test]
+    fn expand((input, spec, seed) in case(nd_shape(), specs::expand_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
     fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| specs::linear_spec())) {
         check_spec(&spec, input, seed);
     }

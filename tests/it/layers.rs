@@ -5,7 +5,7 @@ use linear_collapse::compose::forward_batch;
 use linear_collapse::graph::{Model, Op, Src};
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
-    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Identity, Layer, Linear, Pad,
+    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Identity, Layer, Linear, Pad,
     PadMode, Permute, Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::verify::forward_model;
@@ -544,4 +544,28 @@ fn per_channel_scale_shift_folds_into_a_conv() {
         );
         assert_close_exact(&b, &a, "folded vs the model");
     }
+}
+
+/// ONNX's `Expand` examples on `data = [[1], [2], [3]]` (shape `(3, 1)`): to `(3, 4)` each row repeats its
+/// value 4 times; to `(2, 3, 6)` (the broadcast of `(3, 1)` and ONNX's `shape = [2, 1, 6]`) that block of
+/// rows appears twice, each row 6 times.
+#[test]
+fn expand_onnx_examples() {
+    let x = [1.0, 2.0, 3.0];
+    let rows =
+        |n: usize| -> Vec<f64> { x.iter().flat_map(|&v| std::iter::repeat_n(v, n)).collect() };
+    let to = Expand::new(Shape::cl(3, 4)).unwrap();
+    assert_gives(to, Shape::cl(3, 1), &x, Shape::cl(3, 4), &rows(4));
+    let to = Expand::new(Shape::chw(2, 3, 6)).unwrap();
+    let twice: Vec<f64> = rows(6).repeat(2);
+    assert_gives(to, Shape::cl(3, 1), &x, Shape::chw(2, 3, 6), &twice);
+    // a scalar sample broadcast everywhere
+    let to = Expand::new(Shape::cl(2, 2)).unwrap();
+    assert_gives(
+        to,
+        Shape::from_dims(&[]).unwrap(),
+        &[7.0],
+        Shape::cl(2, 2),
+        &[7.0; 4],
+    );
 }

@@ -6,7 +6,7 @@
 
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
-    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Flatten, Identity, Layer, Linear, Pad,
+    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Identity, Layer, Linear, Pad,
     PadMode, Permute, Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::Shape;
@@ -80,6 +80,7 @@ pub(crate) enum Spec {
         scale: Option<Vec<usize>>,
         shift: Option<Vec<usize>>,
     },
+    Expand(Shape),
     /// A Linear over the last axis, `in_features` from the input.
     Linear {
         out: usize,
@@ -247,6 +248,15 @@ impl Spec {
                 d[*axis] = *len;
                 Shape::from_dims(&d)?
             }
+            Spec::Expand(to) => {
+                let (from, to_dims) = (input.dims(), to.dims());
+                let lead = to_dims.len().checked_sub(from.len())?;
+                let fits = from
+                    .iter()
+                    .zip(&to_dims[lead..])
+                    .all(|(&a, &b)| a == 1 || a == b);
+                fits.then_some(*to)?
+            }
             Spec::Linear { out, .. } => {
                 let mut d = input.dims();
                 *d.last_mut()? = *out;
@@ -385,6 +395,7 @@ impl Spec {
                     .expect("valid by construction")
                     .into()
             }
+            Spec::Expand(to) => Expand::new(*to).expect("no zero dimension").into(),
             Spec::Linear { out, bias } => {
                 let n_in = *input.dims().last().expect("an axis");
                 let w: Array2<f32> = rand_array(rng, ndarray::Dim((*out, n_in)));
@@ -661,6 +672,29 @@ pub(crate) fn per_channel_spec(input: Shape) -> BoxedStrategy<Spec> {
         .boxed()
 }
 
+/// An Expand of `input`: 0 to 2 new leading axes of 1 to 3, and each axis of size 1 grown to 1 to 3 (at
+/// most 7 axes).
+pub(crate) fn expand_spec(input: Shape) -> BoxedStrategy<Spec> {
+    let dims = input.dims();
+    let room = (7 - dims.len()).min(2);
+    let grown: Vec<BoxedStrategy<usize>> = dims
+        .iter()
+        .map(|&d| {
+            if d == 1 {
+                (1..=3usize).boxed()
+            } else {
+                Just(d).boxed()
+            }
+        })
+        .collect();
+    (prop::collection::vec(1..=3usize, 0..=room), grown)
+        .prop_map(|(mut lead, grown)| {
+            lead.extend(grown);
+            Spec::Expand(Shape::from_dims(&lead).expect("at most 7 axes"))
+        })
+        .boxed()
+}
+
 /// A Linear over the last axis with 1 to 4 outputs.
 pub(crate) fn linear_spec() -> BoxedStrategy<Spec> {
     (1..=4usize, any::<bool>())
@@ -690,6 +724,7 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => linear_spec(),
         1 => slice_spec(input),
         1 => scale_shift_spec(input),
+        1 => expand_spec(input),
     ]
     .boxed()
 }
@@ -710,9 +745,30 @@ fn sequence_layer(input: Shape) -> BoxedStrategy<Spec> {
     .boxed()
 }
 
-/// Keeps the chains small: at most 10 per spatial axis, 8 channels, 400 elements.
+/// Any layer from the menu that fits a sample of another rank: flat, no axis, or 4 to 7 axes.
+fn tensor_layer(input: Shape) -> BoxedStrategy<Spec> {
+    let mut menu = vec![
+        (1, scale_shift_spec(input)),
+        (1, expand_spec(input)),
+        (1, identity_or_dropout()),
+    ];
+    if input.rank() > 0 {
+        menu.extend([
+            (2, linear_spec()),
+            (2, slice_spec(input)),
+            (1, permute_spec(input)),
+            (1, batchnorm_spec()),
+            (1, reshape_spec(input, false)),
+        ]);
+    }
+    prop::strategy::Union::new_weighted(menu).boxed()
+}
+
+/// Keeps the chains small: at most 10 per axis, 8 channels, 400 elements.
 fn small(s: Shape) -> bool {
-    s.numel() <= 400 && s.dims().iter().all(|&d| d <= 10) && s.dims()[0] <= 8
+    s.numel() <= 400
+        && s.dims().iter().all(|&d| d <= 10)
+        && s.dims().first().is_none_or(|&c| c <= 8)
 }
 
 /// `depth` layers, each drawn for the shape the one before outputs.
@@ -722,7 +778,8 @@ fn layers(depth: usize, input: Shape) -> BoxedStrategy<Vec<Spec>> {
     }
     let layer = match input {
         Shape::Cl { .. } => sequence_layer(input),
-        _ => image_layer(input),
+        Shape::Chw { .. } => image_layer(input),
+        Shape::Flat(_) | Shape::Nd(_) => tensor_layer(input),
     };
     layer
         .prop_filter("too large", move |s| s.out(input).is_some_and(small))
