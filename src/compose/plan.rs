@@ -372,6 +372,8 @@ fn sparse_nnz<T: Scalar>(layer: &Layer<T>, input: Shape, output: Shape) -> Optio
         }
         Layer::AvgPool2d(p) => Some(n_out * (p.kernel_size()[0] * p.kernel_size()[1]) as u64),
         Layer::AvgPool1d(p) => Some(n_out * p.kernel_size() as u64),
+        // one entry per input element
+        Layer::Reduce(_) => Some(n_in),
         // BatchNorm, Pad, Upsample, Permute: at most one entry per output.
         _ => Some(n_out),
     }

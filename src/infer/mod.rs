@@ -97,6 +97,10 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         }
         Layer::Expand(e) => tensor::expand(e, input)
             .map_err(|r| fail(format!("a shape that broadcasts to {}", e.shape()), r)),
+        Layer::Reduce(r) => {
+            let least = r.axes().last().map_or(0, |a| a + 1);
+            tensor::reduce(r, input).map_err(|why| fail(format!("at least {least} axes"), why))
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Output shapes of the layers that act on samples of any rank (slicing, broadcasting, reductions,
 //! resizing, moving blocks between depth and space). Each returns the reason a shape does not fit.
 
-use crate::layer::{Expand, ScaleShift, Slice};
+use crate::layer::{Expand, Reduce, ScaleShift, Slice};
 use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, or why it cannot be one.
@@ -87,4 +87,24 @@ pub(super) fn expand(e: &Expand, input: Shape) -> Result<Shape, String> {
     broadcasts_to("the input", &input.dims(), &e.shape().dims())
         .map_err(|why| format!("{why} (the target is {})", e.shape()))?;
     Ok(e.shape())
+}
+
+pub(super) fn reduce(r: &Reduce, input: Shape) -> Result<Shape, String> {
+    let dims = input.dims();
+    if let Some(a) = r.axes().iter().find(|&&a| a >= dims.len()) {
+        return Err(format!(
+            "it reduces axis {a} but the input has {} axes",
+            dims.len()
+        ));
+    }
+    let out: Vec<usize> = dims
+        .iter()
+        .enumerate()
+        .filter_map(|(a, &n)| match (r.axes().contains(&a), r.keepdims()) {
+            (false, _) => Some(n),
+            (true, true) => Some(1),
+            (true, false) => None,
+        })
+        .collect();
+    shape_of(&out)
 }

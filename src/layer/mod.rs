@@ -18,6 +18,7 @@ mod linear;
 mod nonlinear;
 mod pad;
 mod permute;
+mod reduce;
 mod reshape;
 mod scale_shift;
 mod slice;
@@ -38,6 +39,7 @@ pub use linear::Linear;
 pub use nonlinear::Nonlinear;
 pub use pad::{Pad, PadMode};
 pub use permute::Permute;
+pub use reduce::{Reduce, ReduceOp};
 pub use reshape::Reshape;
 pub use scale_shift::ScaleShift;
 pub use slice::Slice;
@@ -82,6 +84,8 @@ pub enum Layer<T> {
     ScaleShift(ScaleShift<T>),
     /// The sample broadcast to a larger shape (ONNX `Expand`).
     Expand(Expand),
+    /// The mean or the sum over some axes (ONNX `ReduceMean`, `ReduceSum`).
+    Reduce(Reduce),
 }
 
 impl<T: Scalar> Layer<T> {
@@ -110,6 +114,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Slice(s) => s.describe(),
             Layer::ScaleShift(s) => s.describe(),
             Layer::Expand(e) => e.describe(),
+            Layer::Reduce(r) => r.describe(),
         }
     }
 
@@ -137,7 +142,8 @@ impl<T: Scalar> Layer<T> {
             | Layer::Reshape(_)
             | Layer::Permute(_)
             | Layer::Slice(_)
-            | Layer::Expand(_) => 0,
+            | Layer::Expand(_)
+            | Layer::Reduce(_) => 0,
         }
     }
 
@@ -181,6 +187,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Slice(s) => Layer::Slice(*s),
             Layer::ScaleShift(s) => Layer::ScaleShift(s.cast()?),
             Layer::Expand(e) => Layer::Expand(*e),
+            Layer::Reduce(r) => Layer::Reduce(r.clone()),
         })
     }
 }
@@ -224,6 +231,7 @@ from_layer!(
     Slice(Slice),
     ScaleShift(ScaleShift<T>),
     Expand(Expand),
+    Reduce(Reduce),
 );
 
 /// Fails with the index of the first NaN or infinite value.

@@ -13,6 +13,7 @@ mod conv_transpose2d;
 mod linear;
 mod pad;
 mod permute;
+mod reduce;
 mod scale_shift;
 mod slice;
 mod upsample;
@@ -73,6 +74,7 @@ pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> 
         Layer::Permute(p) => permute::lower(p, input, output),
         Layer::Slice(s) => slice::lower(s, input, output),
         Layer::ScaleShift(s) => scale_shift::lower(s, input),
+        Layer::Reduce(r) => reduce::lower(r, input, output),
         // row r copies the input element that broadcasts to output element r
         Layer::Expand(_) => select(
             broadcast_source(&input.dims(), &output.dims()),

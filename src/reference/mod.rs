@@ -86,6 +86,7 @@ fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
         Layer::Slice(s) => tensor::slice(s, shape, &x),
         Layer::ScaleShift(s) => tensor::scale_shift(s, shape, &x),
         Layer::Expand(e) => tensor::expand(e, shape, &x),
+        Layer::Reduce(r) => tensor::reduce(r, shape, &x),
     }
 }
 

@@ -1,10 +1,10 @@
 //! Layers on samples of any rank, as direct loops over the flat vector: slicing, scaling and shifting,
-//! broadcasting.
+//! broadcasting, reducing.
 
 use ndarray::ArrayD;
 
 use super::{wrong, Step};
-use crate::layer::{Expand, ScaleShift, Slice};
+use crate::layer::{Expand, Reduce, ReduceOp, ScaleShift, Slice};
 use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, as a mismatch when there are too many.
@@ -123,4 +123,57 @@ pub(super) fn expand(e: &Expand, shape_in: Shape, x: &[f64]) -> Step {
         y.push(x[at]);
     }
     Ok((y, e.shape()))
+}
+
+/// Each output element sums (or averages) the input elements that agree with it on every axis not
+/// reduced: the output is visited in order, and for each the reduced axes are enumerated.
+pub(super) fn reduce(r: &Reduce, shape_in: Shape, x: &[f64]) -> Step {
+    let dims = shape_in.dims();
+    let reduced: Vec<bool> = (0..dims.len()).map(|a| r.axes().contains(&a)).collect();
+    let least = r.axes().iter().max().map_or(0, |a| a + 1);
+    if least > dims.len() {
+        return Err(wrong(
+            format!("at least {least} axes"),
+            "a reduced axis does not exist",
+        ));
+    }
+    let mut stride = vec![1usize; dims.len()];
+    for a in (0..dims.len().saturating_sub(1)).rev() {
+        stride[a] = stride[a + 1] * dims[a + 1];
+    }
+    let kept: Vec<usize> = (0..dims.len()).filter(|&a| !reduced[a]).collect();
+    let gone: Vec<usize> = (0..dims.len()).filter(|&a| reduced[a]).collect();
+    let n_out: usize = kept.iter().map(|&a| dims[a]).product();
+    let n_red: usize = gone.iter().map(|&a| dims[a]).product();
+    let mut y = Vec::with_capacity(n_out);
+    for o in 0..n_out {
+        // the kept coordinates of output o, then every combination of the reduced ones
+        let mut base = 0;
+        let mut rest = o;
+        for &a in kept.iter().rev() {
+            base += (rest % dims[a]) * stride[a];
+            rest /= dims[a];
+        }
+        let mut sum = 0.0;
+        for k in 0..n_red {
+            let (mut at, mut rest) = (base, k);
+            for &a in gone.iter().rev() {
+                at += (rest % dims[a]) * stride[a];
+                rest /= dims[a];
+            }
+            sum += x[at];
+        }
+        y.push(match r.op() {
+            ReduceOp::Sum => sum,
+            ReduceOp::Mean => sum / n_red as f64,
+        });
+    }
+    let out: Vec<usize> = (0..dims.len())
+        .filter_map(|a| match (reduced[a], r.keepdims()) {
+            (false, _) => Some(dims[a]),
+            (true, true) => Some(1),
+            (true, false) => None,
+        })
+        .collect();
+    Ok((y, shape(&out)?))
 }

@@ -4,7 +4,7 @@
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Layer, Pad, PadMode, Permute,
-    Reshape, ScaleShift, Slice, Upsample,
+    Reduce, ReduceOp, Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::{Error, Shape};
 use ndarray::{array, Array1, Array3, Array4};
@@ -531,6 +531,35 @@ fn expand_errors() {
     ] {
         assert!(linear_collapse::infer::shapes(&chain, ok).is_ok(), "{ok}");
     }
+}
+
+#[test]
+fn reduce_errors() {
+    assert_invalid(
+        Reduce::new(ReduceOp::Mean, vec![], true),
+        &["ReduceMean(axes [], keepdims)", "at least one axis"],
+    );
+    assert_invalid(
+        Reduce::new(ReduceOp::Sum, vec![2, 0, 2], false),
+        &["ReduceSum(axes [2, 0, 2])", "axis 2 is named twice"],
+    );
+    assert_invalid(
+        Reduce::new(ReduceOp::Sum, vec![7], false),
+        &["axis 7 does not exist"],
+    );
+    let chain: Vec<Layer<f32>> = vec![Reduce::new(ReduceOp::Mean, vec![0, 2], false)
+        .unwrap()
+        .into()];
+    assert_chain_error(
+        &chain,
+        Shape::cl(2, 3),
+        0,
+        &[
+            "at least 3 axes",
+            "it reduces axis 2 but the input has 2 axes",
+        ],
+    );
+    assert!(linear_collapse::infer::shapes(&chain, Shape::chw(2, 3, 4)).is_ok());
 }
 
 /// A shape error deeper in a chain names that layer, after the new layers before it passed.

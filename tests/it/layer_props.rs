@@ -181,6 +181,11 @@ proptest! {
     }
 
     #[test]
+    fn reduce((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], specs::reduce_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
     fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| specs::linear_spec())) {
         check_spec(&spec, input, seed);
     }

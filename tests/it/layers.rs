@@ -6,7 +6,7 @@ use linear_collapse::graph::{Model, Op, Src};
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Identity, Layer, Linear, Pad,
-    PadMode, Permute, Reshape, ScaleShift, Slice, Upsample,
+    PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::verify::forward_model;
 use linear_collapse::{collapse, collapse_model, lower, reference, Method, Options, Par, Shape};
@@ -568,4 +568,32 @@ fn expand_onnx_examples() {
         Shape::cl(2, 2),
         &[7.0; 4],
     );
+}
+
+/// ONNX's `ReduceMean` and `ReduceSum` examples with `axes = [1]`, `keepdims = 1`, the data as one sample of
+/// shape `(3, 2, 2)`: the mean of `[[[5, 1], [20, 2]], [[30, 1], [40, 2]], [[55, 1], [60, 2]]]` is
+/// `[[[12.5, 1.5]], [[35, 1.5]], [[57.5, 1.5]]]`, the sum of `1..=12` is `[[[4, 6]], [[12, 14]], [[20, 22]]]`;
+/// without `keepdims` the axis goes, and reducing every axis leaves a sample with no axis (`78`).
+#[test]
+fn reduce_onnx_examples() {
+    let input = Shape::chw(3, 2, 2);
+    let x = [
+        5.0, 1.0, 20.0, 2.0, 30.0, 1.0, 40.0, 2.0, 55.0, 1.0, 60.0, 2.0,
+    ];
+    let mean = Reduce::new(ReduceOp::Mean, vec![1], true).unwrap();
+    let want = [12.5, 1.5, 35.0, 1.5, 57.5, 1.5];
+    assert_gives(mean, input, &x, Shape::chw(3, 1, 2), &want);
+    let ones: Vec<f64> = (1..=12).map(f64::from).collect();
+    let sum = Reduce::new(ReduceOp::Sum, vec![1], true).unwrap();
+    let want = [4.0, 6.0, 12.0, 14.0, 20.0, 22.0];
+    assert_gives(sum, input, &ones, Shape::chw(3, 1, 2), &want);
+    let sum = Reduce::new(ReduceOp::Sum, vec![1], false).unwrap();
+    assert_gives(sum, input, &ones, Shape::cl(3, 2), &want);
+    let all = Reduce::new(ReduceOp::Sum, vec![0, 1, 2], false).unwrap();
+    assert_gives(all, input, &ones, Shape::from_dims(&[]).unwrap(), &[78.0]);
+    // PyTorch's x.mean((1, 3)) of one (2, 2, 1, 2) sample: means over pairs 2 apart, then 1 apart
+    let nd = Shape::from_dims(&[2, 2, 1, 2]).unwrap();
+    let r = Reduce::new(ReduceOp::Mean, vec![3, 1], false).unwrap();
+    let want = [(1.0 + 2.0 + 3.0 + 4.0) / 4.0, (5.0 + 6.0 + 7.0 + 8.0) / 4.0];
+    assert_gives(r, nd, &ones[..8], Shape::cl(2, 1), &want);
 }

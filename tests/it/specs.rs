@@ -7,7 +7,7 @@
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
     ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Identity, Layer, Linear, Pad,
-    PadMode, Permute, Reshape, ScaleShift, Slice, Upsample,
+    PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift, Slice, Upsample,
 };
 use linear_collapse::Shape;
 use ndarray::{Array1, Array2, Array3, Array4, ArrayD, IxDyn};
@@ -81,6 +81,11 @@ pub(crate) enum Spec {
         shift: Option<Vec<usize>>,
     },
     Expand(Shape),
+    Reduce {
+        sum: bool,
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
     /// A Linear over the last axis, `in_features` from the input.
     Linear {
         out: usize,
@@ -257,6 +262,20 @@ impl Spec {
                     .all(|(&a, &b)| a == 1 || a == b);
                 fits.then_some(*to)?
             }
+            Spec::Reduce { axes, keepdims, .. } => {
+                let d = input.dims();
+                if axes.iter().any(|&a| a >= d.len()) {
+                    return None;
+                }
+                let out: Vec<usize> = (0..d.len())
+                    .filter_map(|a| match (axes.contains(&a), keepdims) {
+                        (false, _) => Some(d[a]),
+                        (true, true) => Some(1),
+                        (true, false) => None,
+                    })
+                    .collect();
+                Shape::from_dims(&out)?
+            }
             Spec::Linear { out, .. } => {
                 let mut d = input.dims();
                 *d.last_mut()? = *out;
@@ -396,6 +415,16 @@ impl Spec {
                     .into()
             }
             Spec::Expand(to) => Expand::new(*to).expect("no zero dimension").into(),
+            Spec::Reduce {
+                sum,
+                axes,
+                keepdims,
+            } => {
+                let op = if *sum { ReduceOp::Sum } else { ReduceOp::Mean };
+                Reduce::new(op, axes.clone(), *keepdims)
+                    .expect("valid by construction")
+                    .into()
+            }
             Spec::Linear { out, bias } => {
                 let n_in = *input.dims().last().expect("an axis");
                 let w: Array2<f32> = rand_array(rng, ndarray::Dim((*out, n_in)));
@@ -419,6 +448,7 @@ impl Spec {
             Spec::AvgPool2d { kernel, .. } => kernel[0] * kernel[1],
             Spec::AvgPool1d { kernel, .. } => *kernel,
             Spec::Linear { .. } => input.dims().last().copied().unwrap_or(1),
+            Spec::Reduce { .. } => return input.numel(),
             _ => 1,
         };
         output.numel() * taps
@@ -695,6 +725,22 @@ pub(crate) fn expand_spec(input: Shape) -> BoxedStrategy<Spec> {
         .boxed()
 }
 
+/// A mean or sum over a non-empty set of the axes of `input` (which has at least one), in any order.
+pub(crate) fn reduce_spec(input: Shape) -> BoxedStrategy<Spec> {
+    let axes: Vec<usize> = (0..input.rank()).collect();
+    (
+        any::<bool>(),
+        prop::sample::subsequence(axes.clone(), 1..=axes.len()).prop_shuffle(),
+        any::<bool>(),
+    )
+        .prop_map(|(sum, axes, keepdims)| Spec::Reduce {
+            sum,
+            axes,
+            keepdims,
+        })
+        .boxed()
+}
+
 /// A Linear over the last axis with 1 to 4 outputs.
 pub(crate) fn linear_spec() -> BoxedStrategy<Spec> {
     (1..=4usize, any::<bool>())
@@ -725,6 +771,7 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => slice_spec(input),
         1 => scale_shift_spec(input),
         1 => expand_spec(input),
+        1 => reduce_spec(input),
     ]
     .boxed()
 }
@@ -741,6 +788,7 @@ fn sequence_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => linear_spec(),
         1 => slice_spec(input),
         1 => scale_shift_spec(input),
+        1 => reduce_spec(input),
     ]
     .boxed()
 }
@@ -759,6 +807,7 @@ fn tensor_layer(input: Shape) -> BoxedStrategy<Spec> {
             (1, permute_spec(input)),
             (1, batchnorm_spec()),
             (1, reshape_spec(input, false)),
+            (1, reduce_spec(input)),
         ]);
     }
     prop::strategy::Union::new_weighted(menu).boxed()
