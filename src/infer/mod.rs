@@ -101,6 +101,14 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
             let least = r.axes().last().map_or(0, |a| a + 1);
             tensor::reduce(r, input).map_err(|why| fail(format!("at least {least} axes"), why))
         }
+        Layer::DepthToSpace(d) => tensor::depth_to_space(d, input).map_err(|r| {
+            let b = d.block();
+            fail(format!("(C, H, W) with C a multiple of {b}x{b}"), r)
+        }),
+        Layer::SpaceToDepth(s) => tensor::space_to_depth(s, input).map_err(|r| {
+            let b = s.block();
+            fail(format!("(C, H, W) with H and W multiples of {b}"), r)
+        }),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Output shapes of the layers that act on samples of any rank (slicing, broadcasting, reductions,
 //! resizing, moving blocks between depth and space). Each returns the reason a shape does not fit.
 
-use crate::layer::{Expand, Reduce, ScaleShift, Slice};
+use crate::layer::{DepthToSpace, Expand, Reduce, ScaleShift, Slice, SpaceToDepth};
 use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, or why it cannot be one.
@@ -107,4 +107,44 @@ pub(super) fn reduce(r: &Reduce, input: Shape) -> Result<Shape, String> {
         })
         .collect();
     shape_of(&out)
+}
+
+/// `block * block`, or why it overflows.
+fn block_area(block: usize) -> Result<usize, String> {
+    block
+        .checked_mul(block)
+        .ok_or_else(|| format!("the block area {block}x{block} overflows"))
+}
+
+pub(super) fn depth_to_space(d: &DepthToSpace, input: Shape) -> Result<Shape, String> {
+    let Shape::Chw { c, h, w } = input else {
+        return Err("a DepthToSpace takes a (C, H, W) input".into());
+    };
+    let (b, area) = (d.block(), block_area(d.block())?);
+    if c % area != 0 {
+        return Err(format!(
+            "the input's {c} channels are not a multiple of the block area {b}x{b}"
+        ));
+    }
+    let grow = |n: usize| {
+        n.checked_mul(b)
+            .ok_or_else(|| format!("the output's size {n}x{b} overflows"))
+    };
+    Ok(Shape::chw(c / area, grow(h)?, grow(w)?))
+}
+
+pub(super) fn space_to_depth(s: &SpaceToDepth, input: Shape) -> Result<Shape, String> {
+    let Shape::Chw { c, h, w } = input else {
+        return Err("a SpaceToDepth takes a (C, H, W) input".into());
+    };
+    let (b, area) = (s.block(), block_area(s.block())?);
+    if h % b != 0 || w % b != 0 {
+        return Err(format!(
+            "the input's {h}x{w} pixels do not split into {b}x{b} blocks"
+        ));
+    }
+    let c = c
+        .checked_mul(area)
+        .ok_or_else(|| format!("the output's {c}x{b}x{b} channels overflow"))?;
+    Ok(Shape::chw(c, h / b, w / b))
 }

@@ -9,6 +9,7 @@ mod batchnorm;
 mod conv1d;
 mod conv2d;
 mod conv_transpose2d;
+mod depth_to_space;
 mod dropout;
 mod expand;
 mod flatten;
@@ -22,6 +23,7 @@ mod reduce;
 mod reshape;
 mod scale_shift;
 mod slice;
+mod space_to_depth;
 mod upsample;
 
 pub use avgpool1d::{AvgPool1d, AvgPool1dConfig};
@@ -30,6 +32,7 @@ pub use batchnorm::BatchNorm;
 pub use conv1d::{Conv1d, Conv1dConfig};
 pub use conv2d::{Conv2d, Conv2dConfig};
 pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dConfig};
+pub use depth_to_space::{DepthToSpace, DepthToSpaceMode};
 pub use dropout::Dropout;
 pub use expand::Expand;
 pub use flatten::Flatten;
@@ -43,6 +46,7 @@ pub use reduce::{Reduce, ReduceOp};
 pub use reshape::Reshape;
 pub use scale_shift::ScaleShift;
 pub use slice::Slice;
+pub use space_to_depth::SpaceToDepth;
 pub use upsample::Upsample;
 
 use crate::{Error, Result, Scalar};
@@ -86,6 +90,10 @@ pub enum Layer<T> {
     Expand(Expand),
     /// The mean or the sum over some axes (ONNX `ReduceMean`, `ReduceSum`).
     Reduce(Reduce),
+    /// Blocks of channels moved into space, `(C, H, W)` to `(C/b², H*b, W*b)`.
+    DepthToSpace(DepthToSpace),
+    /// Blocks of pixels moved into channels, `(C, H, W)` to `(C*b², H/b, W/b)`.
+    SpaceToDepth(SpaceToDepth),
 }
 
 impl<T: Scalar> Layer<T> {
@@ -115,6 +123,8 @@ impl<T: Scalar> Layer<T> {
             Layer::ScaleShift(s) => s.describe(),
             Layer::Expand(e) => e.describe(),
             Layer::Reduce(r) => r.describe(),
+            Layer::DepthToSpace(d) => d.describe(),
+            Layer::SpaceToDepth(s) => s.describe(),
         }
     }
 
@@ -143,7 +153,9 @@ impl<T: Scalar> Layer<T> {
             | Layer::Permute(_)
             | Layer::Slice(_)
             | Layer::Expand(_)
-            | Layer::Reduce(_) => 0,
+            | Layer::Reduce(_)
+            | Layer::DepthToSpace(_)
+            | Layer::SpaceToDepth(_) => 0,
         }
     }
 
@@ -188,6 +200,8 @@ impl<T: Scalar> Layer<T> {
             Layer::ScaleShift(s) => Layer::ScaleShift(s.cast()?),
             Layer::Expand(e) => Layer::Expand(*e),
             Layer::Reduce(r) => Layer::Reduce(r.clone()),
+            Layer::DepthToSpace(d) => Layer::DepthToSpace(*d),
+            Layer::SpaceToDepth(s) => Layer::SpaceToDepth(*s),
         })
     }
 }
@@ -232,6 +246,8 @@ from_layer!(
     ScaleShift(ScaleShift<T>),
     Expand(Expand),
     Reduce(Reduce),
+    DepthToSpace(DepthToSpace),
+    SpaceToDepth(SpaceToDepth),
 );
 
 /// Fails with the index of the first NaN or infinite value.

@@ -10,12 +10,14 @@ mod avgpool;
 mod batchnorm;
 mod conv2d;
 mod conv_transpose2d;
+mod depth_to_space;
 mod linear;
 mod pad;
 mod permute;
 mod reduce;
 mod scale_shift;
 mod slice;
+mod space_to_depth;
 mod upsample;
 
 pub use conv2d::{toeplitz, Toeplitz};
@@ -75,6 +77,8 @@ pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> 
         Layer::Slice(s) => slice::lower(s, input, output),
         Layer::ScaleShift(s) => scale_shift::lower(s, input),
         Layer::Reduce(r) => reduce::lower(r, input, output),
+        Layer::DepthToSpace(d) => depth_to_space::lower(d, input, output),
+        Layer::SpaceToDepth(s) => space_to_depth::lower(s, input, output),
         // row r copies the input element that broadcasts to output element r
         Layer::Expand(_) => select(
             broadcast_source(&input.dims(), &output.dims()),

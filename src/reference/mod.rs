@@ -87,6 +87,8 @@ fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
         Layer::ScaleShift(s) => tensor::scale_shift(s, shape, &x),
         Layer::Expand(e) => tensor::expand(e, shape, &x),
         Layer::Reduce(r) => tensor::reduce(r, shape, &x),
+        Layer::DepthToSpace(d) => tensor::depth_to_space(d, shape, &x),
+        Layer::SpaceToDepth(s) => tensor::space_to_depth(s, shape, &x),
     }
 }
 

@@ -1,10 +1,12 @@
 //! Layers on samples of any rank, as direct loops over the flat vector: slicing, scaling and shifting,
-//! broadcasting, reducing.
+//! broadcasting, reducing; depth to space and back as ONNX writes them, a reshape and a transpose.
 
 use ndarray::ArrayD;
 
 use super::{wrong, Step};
-use crate::layer::{Expand, Reduce, ReduceOp, ScaleShift, Slice};
+use crate::layer::{
+    DepthToSpace, DepthToSpaceMode, Expand, Reduce, ReduceOp, ScaleShift, Slice, SpaceToDepth,
+};
 use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, as a mismatch when there are too many.
@@ -176,4 +178,57 @@ pub(super) fn reduce(r: &Reduce, shape_in: Shape, x: &[f64]) -> Step {
         })
         .collect();
     Ok((y, shape(&out)?))
+}
+
+/// `x` viewed as a tensor of shape `dims`, its axes permuted (`out` axis `i` is axis `perm[i]`), in C
+/// order: NumPy's `x.reshape(dims).transpose(perm).ravel()`.
+fn transposed(x: &[f64], dims: &[usize], perm: &[usize]) -> Vec<f64> {
+    let mut stride = vec![1usize; dims.len()];
+    for a in (0..dims.len().saturating_sub(1)).rev() {
+        stride[a] = stride[a + 1] * dims[a + 1];
+    }
+    let out: Vec<usize> = perm.iter().map(|&p| dims[p]).collect();
+    (0..x.len())
+        .map(|o| {
+            let (mut rest, mut at) = (o, 0);
+            for i in (0..out.len()).rev() {
+                at += (rest % out[i]) * stride[perm[i]];
+                rest /= out[i];
+            }
+            x[at]
+        })
+        .collect()
+}
+
+/// ONNX: DCR reshapes to `(b, b, C/b², H, W)` and transposes `(2, 3, 0, 4, 1)`; CRD reshapes to
+/// `(C/b², b, b, H, W)` and transposes `(0, 3, 1, 4, 2)`; both then read `(C/b², H*b, W*b)`.
+pub(super) fn depth_to_space(d: &DepthToSpace, shape_in: Shape, x: &[f64]) -> Step {
+    let b = d.block();
+    let expected = format!("(C, H, W) with C a multiple of {b}x{b}");
+    let Shape::Chw { c, h, w } = shape_in else {
+        return Err(wrong(expected, "not an image"));
+    };
+    let Some(area) = b.checked_mul(b).filter(|&a| a > 0 && c % a == 0) else {
+        return Err(wrong(expected, "the channels do not split into blocks"));
+    };
+    let depth = c / area;
+    let y = match d.mode() {
+        DepthToSpaceMode::Dcr => transposed(x, &[b, b, depth, h, w], &[2, 3, 0, 4, 1]),
+        DepthToSpaceMode::Crd => transposed(x, &[depth, b, b, h, w], &[0, 3, 1, 4, 2]),
+    };
+    Ok((y, Shape::chw(depth, h * b, w * b)))
+}
+
+/// ONNX: reshape to `(C, H/b, b, W/b, b)`, transpose `(2, 4, 0, 1, 3)`, read `(C*b², H/b, W/b)`.
+pub(super) fn space_to_depth(s: &SpaceToDepth, shape_in: Shape, x: &[f64]) -> Step {
+    let b = s.block();
+    let expected = format!("(C, H, W) with H and W multiples of {b}");
+    let Shape::Chw { c, h, w } = shape_in else {
+        return Err(wrong(expected, "not an image"));
+    };
+    if b == 0 || h % b != 0 || w % b != 0 {
+        return Err(wrong(expected, "the pixels do not split into blocks"));
+    }
+    let y = transposed(x, &[c, h / b, b, w / b, b], &[2, 4, 0, 1, 3]);
+    Ok((y, Shape::chw(c * b * b, h / b, w / b)))
 }

@@ -3,8 +3,9 @@
 
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
-    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Layer, Pad, PadMode, Permute,
-    Reduce, ReduceOp, Reshape, ScaleShift, Slice, Upsample,
+    ConvTranspose2d, ConvTranspose2dConfig, DepthToSpace, DepthToSpaceMode, Dropout, Expand,
+    Flatten, Layer, Pad, PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift, Slice,
+    SpaceToDepth, Upsample,
 };
 use linear_collapse::{Error, Shape};
 use ndarray::{array, Array1, Array3, Array4};
@@ -560,6 +561,49 @@ fn reduce_errors() {
         ],
     );
     assert!(linear_collapse::infer::shapes(&chain, Shape::chw(2, 3, 4)).is_ok());
+}
+
+#[test]
+fn depth_to_space_errors() {
+    assert_invalid(
+        DepthToSpace::new(0, DepthToSpaceMode::Dcr),
+        &["DepthToSpace(block 0, DCR)", "at least 1"],
+    );
+    assert_invalid(
+        SpaceToDepth::new(0),
+        &["SpaceToDepth(block 0)", "at least 1"],
+    );
+    let d2s: Vec<Layer<f32>> = vec![DepthToSpace::new(2, DepthToSpaceMode::Crd).unwrap().into()];
+    assert_chain_error(
+        &d2s,
+        Shape::chw(6, 2, 2),
+        0,
+        &[
+            "(C, H, W) with C a multiple of 2x2",
+            "the input's 6 channels are not a multiple of the block area 2x2",
+        ],
+    );
+    assert_chain_error(&d2s, Shape::cl(4, 4), 0, &["takes a (C, H, W) input"]);
+    let huge: Vec<Layer<f32>> = vec![DepthToSpace::new(usize::MAX, DepthToSpaceMode::Dcr)
+        .unwrap()
+        .into()];
+    assert_chain_error(
+        &huge,
+        Shape::chw(1, 1, 1),
+        0,
+        &["the block area", "overflows"],
+    );
+    let s2d: Vec<Layer<f32>> = vec![SpaceToDepth::new(3).unwrap().into()];
+    assert_chain_error(
+        &s2d,
+        Shape::chw(1, 6, 4),
+        0,
+        &[
+            "(C, H, W) with H and W multiples of 3",
+            "the input's 6x4 pixels do not split into 3x3 blocks",
+        ],
+    );
+    assert!(linear_collapse::infer::shapes(&s2d, Shape::chw(2, 6, 9)).is_ok());
 }
 
 /// A shape error deeper in a chain names that layer, after the new layers before it passed.

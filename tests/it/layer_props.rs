@@ -186,6 +186,24 @@ proptest! {
     }
 
     #[test]
+    fn depth_to_space(
+        (input, spec, seed) in (1..=3usize, 1..=3usize, 1..=4usize, 1..=4usize)
+            .prop_map(|(b, k, h, w)| Shape::chw(k * b * b, h, w))
+            .prop_flat_map(|s| (Just(s), specs::depth_to_space_spec(s), any::<u64>()))
+    ) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
+    fn space_to_depth(
+        (input, spec, seed) in (1..=3usize, 1..=3usize, 1..=3usize, 1..=3usize)
+            .prop_map(|(b, c, h, w)| Shape::chw(c, h * b, w * b))
+            .prop_flat_map(|s| (Just(s), specs::space_to_depth_spec(s), any::<u64>()))
+    ) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
     fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| specs::linear_spec())) {
         check_spec(&spec, input, seed);
     }

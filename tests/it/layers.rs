@@ -5,8 +5,9 @@ use linear_collapse::compose::forward_batch;
 use linear_collapse::graph::{Model, Op, Src};
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
-    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Identity, Layer, Linear, Pad,
-    PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift, Slice, Upsample,
+    ConvTranspose2d, ConvTranspose2dConfig, DepthToSpace, DepthToSpaceMode, Dropout, Expand,
+    Flatten, Identity, Layer, Linear, Pad, PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift,
+    Slice, SpaceToDepth, Upsample,
 };
 use linear_collapse::verify::forward_model;
 use linear_collapse::{collapse, collapse_model, lower, reference, Method, Options, Par, Shape};
@@ -596,4 +597,41 @@ fn reduce_onnx_examples() {
     let r = Reduce::new(ReduceOp::Mean, vec![3, 1], false).unwrap();
     let want = [(1.0 + 2.0 + 3.0 + 4.0) / 4.0, (5.0 + 6.0 + 7.0 + 8.0) / 4.0];
     assert_gives(r, nd, &ones[..8], Shape::cl(2, 1), &want);
+}
+
+/// ONNX's `DepthToSpace` examples, blocksize 2, on the `(8, 2, 3)` sample whose channel `k`, row `r`,
+/// column `j` holds `9k + 3r + j`. DCR (ONNX's default):
+/// `[[[0, 18, 1, 19, 2, 20], [36, 54, 37, 55, 38, 56], [3, 21, 4, 22, 5, 23], [39, 57, 40, 58, 41, 59]],
+///   [[9, 27, 10, 28, 11, 29], [45, 63, 46, 64, 47, 65], [12, 30, 13, 31, 14, 32], [48, 66, 49, 67, 50, 68]]]`;
+/// CRD (PyTorch's `pixel_shuffle`):
+/// `[[[0, 9, 1, 10, 2, 11], [18, 27, 19, 28, 20, 29], [3, 12, 4, 13, 5, 14], [21, 30, 22, 31, 23, 32]],
+///   [[36, 45, 37, 46, 38, 47], [54, 63, 55, 64, 56, 65], [39, 48, 40, 49, 41, 50], [57, 66, 58, 67, 59, 68]]]`.
+/// `SpaceToDepth` (ONNX's definition) undoes DCR.
+#[test]
+fn depth_to_space_onnx_examples() {
+    let x: Vec<f64> = (0..48).map(|i| (9 * (i / 6) + i % 6) as f64).collect();
+    let (input, out) = (Shape::chw(8, 2, 3), Shape::chw(2, 4, 6));
+    let dcr = [
+        0, 18, 1, 19, 2, 20, 36, 54, 37, 55, 38, 56, 3, 21, 4, 22, 5, 23, 39, 57, 40, 58, 41,
+        59, //
+        9, 27, 10, 28, 11, 29, 45, 63, 46, 64, 47, 65, 12, 30, 13, 31, 14, 32, 48, 66, 49, 67, 50,
+        68,
+    ]
+    .map(f64::from);
+    let crd = [
+        0, 9, 1, 10, 2, 11, 18, 27, 19, 28, 20, 29, 3, 12, 4, 13, 5, 14, 21, 30, 22, 31, 23,
+        32, //
+        36, 45, 37, 46, 38, 47, 54, 63, 55, 64, 56, 65, 39, 48, 40, 49, 41, 50, 57, 66, 58, 67, 59,
+        68,
+    ]
+    .map(f64::from);
+    let d = DepthToSpace::new(2, DepthToSpaceMode::Dcr).unwrap();
+    assert_gives(d, input, &x, out, &dcr);
+    let d = DepthToSpace::new(2, DepthToSpaceMode::Crd).unwrap();
+    assert_gives(d, input, &x, out, &crd);
+    assert_gives(SpaceToDepth::new(2).unwrap(), out, &dcr, input, &x);
+    // by hand: the 2x2 block [[1, 2], [3, 4]] of one channel becomes 4 channels of one pixel
+    let s = SpaceToDepth::new(2).unwrap();
+    let four = [1.0, 2.0, 3.0, 4.0];
+    assert_gives(s, Shape::chw(1, 2, 2), &four, Shape::chw(4, 1, 1), &four);
 }

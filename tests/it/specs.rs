@@ -6,8 +6,9 @@
 
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
-    ConvTranspose2d, ConvTranspose2dConfig, Dropout, Expand, Flatten, Identity, Layer, Linear, Pad,
-    PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift, Slice, Upsample,
+    ConvTranspose2d, ConvTranspose2dConfig, DepthToSpace, DepthToSpaceMode, Dropout, Expand,
+    Flatten, Identity, Layer, Linear, Pad, PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift,
+    Slice, SpaceToDepth, Upsample,
 };
 use linear_collapse::Shape;
 use ndarray::{Array1, Array2, Array3, Array4, ArrayD, IxDyn};
@@ -86,6 +87,11 @@ pub(crate) enum Spec {
         axes: Vec<usize>,
         keepdims: bool,
     },
+    DepthToSpace {
+        block: usize,
+        crd: bool,
+    },
+    SpaceToDepth(usize),
     /// A Linear over the last axis, `in_features` from the input.
     Linear {
         out: usize,
@@ -276,6 +282,18 @@ impl Spec {
                     .collect();
                 Shape::from_dims(&out)?
             }
+            Spec::DepthToSpace { block: b, .. } => {
+                let Shape::Chw { c, h, w } = input else {
+                    return None;
+                };
+                (c % (b * b) == 0).then(|| Shape::chw(c / (b * b), h * b, w * b))?
+            }
+            Spec::SpaceToDepth(b) => {
+                let Shape::Chw { c, h, w } = input else {
+                    return None;
+                };
+                (h % b == 0 && w % b == 0).then(|| Shape::chw(c * b * b, h / b, w / b))?
+            }
             Spec::Linear { out, .. } => {
                 let mut d = input.dims();
                 *d.last_mut()? = *out;
@@ -425,6 +443,15 @@ impl Spec {
                     .expect("valid by construction")
                     .into()
             }
+            Spec::DepthToSpace { block, crd } => {
+                let mode = if *crd {
+                    DepthToSpaceMode::Crd
+                } else {
+                    DepthToSpaceMode::Dcr
+                };
+                DepthToSpace::new(*block, mode).expect("positive").into()
+            }
+            Spec::SpaceToDepth(block) => SpaceToDepth::new(*block).expect("positive").into(),
             Spec::Linear { out, bias } => {
                 let n_in = *input.dims().last().expect("an axis");
                 let w: Array2<f32> = rand_array(rng, ndarray::Dim((*out, n_in)));
@@ -741,6 +768,26 @@ pub(crate) fn reduce_spec(input: Shape) -> BoxedStrategy<Spec> {
         .boxed()
 }
 
+/// A DepthToSpace of `(c, h, w)`: a block of 1 to 3 whose area divides `c`, either mode.
+pub(crate) fn depth_to_space_spec(input: Shape) -> BoxedStrategy<Spec> {
+    let c = input.dims()[0];
+    let blocks: Vec<usize> = (1..=3).filter(|b| c.is_multiple_of(b * b)).collect();
+    (prop::sample::select(blocks), any::<bool>())
+        .prop_map(|(block, crd)| Spec::DepthToSpace { block, crd })
+        .boxed()
+}
+
+/// A SpaceToDepth of `(c, h, w)`: a block of 1 to 3 dividing `h` and `w`.
+pub(crate) fn space_to_depth_spec(input: Shape) -> BoxedStrategy<Spec> {
+    let d = input.dims();
+    let blocks: Vec<usize> = (1..=3)
+        .filter(|&b| d[1].is_multiple_of(b) && d[2].is_multiple_of(b))
+        .collect();
+    prop::sample::select(blocks)
+        .prop_map(Spec::SpaceToDepth)
+        .boxed()
+}
+
 /// A Linear over the last axis with 1 to 4 outputs.
 pub(crate) fn linear_spec() -> BoxedStrategy<Spec> {
     (1..=4usize, any::<bool>())
@@ -772,6 +819,8 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => scale_shift_spec(input),
         1 => expand_spec(input),
         1 => reduce_spec(input),
+        1 => depth_to_space_spec(input),
+        1 => space_to_depth_spec(input),
     ]
     .boxed()
 }
