@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::layer::{Conv2d, Layer};
+use crate::layer::{Conv2d, Layer, ResizeMode};
 use crate::memory::matrix_bytes;
 use crate::{infer, Error, Method, Options, Result, Scalar, Shape};
 
@@ -374,6 +374,10 @@ fn sparse_nnz<T: Scalar>(layer: &Layer<T>, input: Shape, output: Shape) -> Optio
         Layer::AvgPool1d(p) => Some(n_out * p.kernel_size() as u64),
         // one entry per input element
         Layer::Reduce(_) => Some(n_in),
+        // at most two taps per axis
+        Layer::Resize(r) if r.mode() == ResizeMode::Linear => {
+            Some(n_out.saturating_mul(1 << input.rank()))
+        }
         // BatchNorm, Pad, Upsample, Permute: at most one entry per output.
         _ => Some(n_out),
     }

@@ -4,7 +4,7 @@ mod tensor;
 
 use crate::layer::{
     AvgPool1d, AvgPool2d, BatchNorm, Conv1d, Conv2d, ConvTranspose2d, Layer, Linear, Pad, Permute,
-    Reshape, Upsample,
+    Reshape, ResizeTarget, Upsample,
 };
 use crate::{Error, Result, Scalar, Shape};
 
@@ -86,11 +86,9 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         }
         Layer::Reshape(r) => reshape_shape(r, input)
             .map_err(|why| fail(format!("{} elements", r.shape().numel()), why)),
-        Layer::Permute(p) => {
-            permute_shape(p, input).map_err(|r| fail(format!("{} axes", p.rank()), r))
-        }
+        Layer::Permute(p) => permute_shape(p, input).map_err(|r| fail(axes(p.rank()), r)),
         Layer::Slice(s) => {
-            tensor::slice(s, input).map_err(|r| fail(format!("at least {} axes", s.axis() + 1), r))
+            tensor::slice(s, input).map_err(|r| fail(format!("at least {}", axes(s.axis() + 1)), r))
         }
         Layer::ScaleShift(s) => {
             tensor::scale_shift(s, input).map_err(|r| fail(tensor::scale_shift_expected(s), r))
@@ -99,7 +97,7 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
             .map_err(|r| fail(format!("a shape that broadcasts to {}", e.shape()), r)),
         Layer::Reduce(r) => {
             let least = r.axes().last().map_or(0, |a| a + 1);
-            tensor::reduce(r, input).map_err(|why| fail(format!("at least {least} axes"), why))
+            tensor::reduce(r, input).map_err(|why| fail(format!("at least {}", axes(least)), why))
         }
         Layer::DepthToSpace(d) => tensor::depth_to_space(d, input).map_err(|r| {
             let b = d.block();
@@ -108,6 +106,13 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         Layer::SpaceToDepth(s) => tensor::space_to_depth(s, input).map_err(|r| {
             let b = s.block();
             fail(format!("(C, H, W) with H and W multiples of {b}"), r)
+        }),
+        Layer::Resize(r) => tensor::resize(r, input).map_err(|why| {
+            let n = match r.target() {
+                ResizeTarget::Scales(s) => s.len(),
+                ResizeTarget::Sizes(s) => s.len(),
+            };
+            fail(axes(n), why)
         }),
     }
 }
@@ -132,6 +137,14 @@ fn linear_shape<T: Scalar>(l: &Linear<T>, input: Shape) -> Result<Shape, String>
              axis; put a Flatten before it to take the whole sample)",
             l.in_features()
         )),
+    }
+}
+
+/// `"1 axis"`, `"3 axes"`.
+fn axes(n: usize) -> String {
+    match n {
+        1 => "1 axis".into(),
+        n => format!("{n} axes"),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Output shapes of the layers that act on samples of any rank (slicing, broadcasting, reductions,
 //! resizing, moving blocks between depth and space). Each returns the reason a shape does not fit.
 
-use crate::layer::{DepthToSpace, Expand, Reduce, ScaleShift, Slice, SpaceToDepth};
+use crate::layer::{
+    DepthToSpace, Expand, Reduce, Resize, ResizeTarget, ScaleShift, Slice, SpaceToDepth,
+};
 use crate::{Scalar, Shape};
 
 /// The shape with these dimensions, or why it cannot be one.
@@ -84,9 +86,10 @@ pub(super) fn slice(s: &Slice, input: Shape) -> Result<Shape, String> {
 }
 
 pub(super) fn expand(e: &Expand, input: Shape) -> Result<Shape, String> {
-    broadcasts_to("the input", &input.dims(), &e.shape().dims())
+    let to = e.shape().dims();
+    broadcasts_to("the input", &input.dims(), &to)
         .map_err(|why| format!("{why} (the target is {})", e.shape()))?;
-    Ok(e.shape())
+    shape_of(&to)
 }
 
 pub(super) fn reduce(r: &Reduce, input: Shape) -> Result<Shape, String> {
@@ -147,4 +150,45 @@ pub(super) fn space_to_depth(s: &SpaceToDepth, input: Shape) -> Result<Shape, St
         .checked_mul(area)
         .ok_or_else(|| format!("the output's {c}x{b}x{b} channels overflow"))?;
     Ok(Shape::chw(c, h / b, w / b))
+}
+
+/// ONNX: the output length of an axis is `floor(n * scale)` for scales, the size itself for sizes.
+pub(super) fn resize(r: &Resize, input: Shape) -> Result<Shape, String> {
+    let dims = input.dims();
+    let entries = match r.target() {
+        ResizeTarget::Scales(s) => s.len(),
+        ResizeTarget::Sizes(s) => s.len(),
+    };
+    if entries != dims.len() {
+        return Err(format!(
+            "it has {entries} scales or sizes, one per axis, but the input has {} axes",
+            dims.len()
+        ));
+    }
+    if let Some(k) = dims.iter().position(|&n| n == 0) {
+        return Err(format!(
+            "axis {k} of the input is empty: there is nothing to sample"
+        ));
+    }
+    let out = match r.target() {
+        ResizeTarget::Sizes(s) => s.clone(),
+        ResizeTarget::Scales(s) => dims
+            .iter()
+            .zip(s)
+            .enumerate()
+            .map(|(k, (&n, &scale))| {
+                let m = (n as f64 * scale).floor();
+                if m < 1.0 {
+                    Err(format!(
+                        "axis {k} of {n} at scale {scale:?} has floor({n} x {scale:?}) = 0 outputs"
+                    ))
+                } else if m >= usize::MAX as f64 {
+                    Err(format!("axis {k} of {n} at scale {scale:?} overflows"))
+                } else {
+                    Ok(m as usize)
+                }
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    shape_of(&out)
 }

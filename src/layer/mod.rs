@@ -21,6 +21,7 @@ mod pad;
 mod permute;
 mod reduce;
 mod reshape;
+mod resize;
 mod scale_shift;
 mod slice;
 mod space_to_depth;
@@ -44,6 +45,7 @@ pub use pad::{Pad, PadMode};
 pub use permute::Permute;
 pub use reduce::{Reduce, ReduceOp};
 pub use reshape::Reshape;
+pub use resize::{CoordinateMode, NearestMode, Resize, ResizeMode, ResizeTarget};
 pub use scale_shift::ScaleShift;
 pub use slice::Slice;
 pub use space_to_depth::SpaceToDepth;
@@ -94,6 +96,8 @@ pub enum Layer<T> {
     DepthToSpace(DepthToSpace),
     /// Blocks of pixels moved into channels, `(C, H, W)` to `(C*b², H/b, W/b)`.
     SpaceToDepth(SpaceToDepth),
+    /// ONNX `Resize`, nearest or (n-)linear, with any coordinate transform.
+    Resize(Resize),
 }
 
 impl<T: Scalar> Layer<T> {
@@ -125,6 +129,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Reduce(r) => r.describe(),
             Layer::DepthToSpace(d) => d.describe(),
             Layer::SpaceToDepth(s) => s.describe(),
+            Layer::Resize(r) => r.describe(),
         }
     }
 
@@ -155,7 +160,8 @@ impl<T: Scalar> Layer<T> {
             | Layer::Expand(_)
             | Layer::Reduce(_)
             | Layer::DepthToSpace(_)
-            | Layer::SpaceToDepth(_) => 0,
+            | Layer::SpaceToDepth(_)
+            | Layer::Resize(_) => 0,
         }
     }
 
@@ -202,6 +208,7 @@ impl<T: Scalar> Layer<T> {
             Layer::Reduce(r) => Layer::Reduce(r.clone()),
             Layer::DepthToSpace(d) => Layer::DepthToSpace(*d),
             Layer::SpaceToDepth(s) => Layer::SpaceToDepth(*s),
+            Layer::Resize(r) => Layer::Resize(r.clone()),
         })
     }
 }
@@ -248,6 +255,7 @@ from_layer!(
     Reduce(Reduce),
     DepthToSpace(DepthToSpace),
     SpaceToDepth(SpaceToDepth),
+    Resize(Resize),
 );
 
 /// Fails with the index of the first NaN or infinite value.

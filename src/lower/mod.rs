@@ -15,6 +15,7 @@ mod linear;
 mod pad;
 mod permute;
 mod reduce;
+mod resize;
 mod scale_shift;
 mod slice;
 mod space_to_depth;
@@ -79,6 +80,7 @@ pub fn lower<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<AffineMap<T>> 
         Layer::Reduce(r) => reduce::lower(r, input, output),
         Layer::DepthToSpace(d) => depth_to_space::lower(d, input, output),
         Layer::SpaceToDepth(s) => space_to_depth::lower(s, input, output),
+        Layer::Resize(r) => resize::lower(r, input, output),
         // row r copies the input element that broadcasts to output element r
         Layer::Expand(_) => select(
             broadcast_source(&input.dims(), &output.dims()),

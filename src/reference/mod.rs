@@ -8,6 +8,7 @@ mod graph;
 mod pool;
 mod probe;
 mod reindex;
+mod resize;
 mod tensor;
 
 pub(crate) use graph::{forward_graph, GraphNode, GraphOp};
@@ -89,6 +90,7 @@ fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
         Layer::Reduce(r) => tensor::reduce(r, shape, &x),
         Layer::DepthToSpace(d) => tensor::depth_to_space(d, shape, &x),
         Layer::SpaceToDepth(s) => tensor::space_to_depth(s, shape, &x),
+        Layer::Resize(r) => resize::resize(r, shape, &x),
     }
 }
 

@@ -107,7 +107,9 @@ pub(super) fn expand(e: &Expand, shape_in: Shape, x: &[f64]) -> Step {
     if (0..from.len()).any(|k| from[k] != 1 && from[k] != to[lead + k]) {
         return Err(wrong(expected, "an axis is neither 1 nor the target's"));
     }
-    let n: usize = to.iter().product();
+    let Some(n) = to.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+        return Err(wrong(expected, "the target's size overflows"));
+    };
     let mut y = Vec::with_capacity(n);
     for o in 0..n {
         let (mut rest, mut at, mut unit) = (o, 0, 1);

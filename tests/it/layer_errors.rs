@@ -517,6 +517,13 @@ fn expand_errors() {
             "the input (2, 4) does not broadcast to (2, 3, 4): its axis 0 has 2, axis 1 there has 3",
         ],
     );
+    let huge: Vec<Layer<f32>> = vec![Expand::new(Shape::cl(usize::MAX, 2)).unwrap().into()];
+    assert_chain_error(
+        &huge,
+        Shape::flat(1),
+        0,
+        &["the output's size", "overflows"],
+    );
     let five = Shape::from_dims(&[1, 1, 1, 1, 4]).unwrap();
     assert_chain_error(
         &chain,
@@ -604,6 +611,68 @@ fn depth_to_space_errors() {
         ],
     );
     assert!(linear_collapse::infer::shapes(&s2d, Shape::chw(2, 6, 9)).is_ok());
+}
+
+#[test]
+fn resize_errors() {
+    use linear_collapse::layer::{CoordinateMode, Resize, ResizeMode, ResizeTarget};
+    let new = |t| Resize::new(ResizeMode::Linear, CoordinateMode::HalfPixel, t);
+    assert_invalid(
+        new(ResizeTarget::Scales(vec![])),
+        &["Resize(linear, half_pixel, scales [])", "1 to 7, got 0"],
+    );
+    assert_invalid(new(ResizeTarget::Sizes(vec![1; 8])), &["1 to 7, got 8"]);
+    for bad in [0.0, -2.0, f64::NAN, f64::INFINITY] {
+        assert_invalid(
+            new(ResizeTarget::Scales(vec![1.0, bad])),
+            &["of axis 1 is not a finite positive number"],
+        );
+    }
+    assert_invalid(
+        new(ResizeTarget::Sizes(vec![2, 0])),
+        &["size of axis 1 is 0"],
+    );
+    let chain: Vec<Layer<f32>> = vec![new(ResizeTarget::Scales(vec![1.0, 0.3, 2.0]))
+        .unwrap()
+        .into()];
+    assert_chain_error(
+        &chain,
+        Shape::cl(2, 3),
+        0,
+        &[
+            "3 axes",
+            "it has 3 scales or sizes, one per axis, but the input has 2 axes",
+        ],
+    );
+    assert_chain_error(
+        &chain,
+        Shape::chw(2, 3, 3),
+        0,
+        &["axis 1 of 3 at scale 0.3 has floor(3 x 0.3) = 0 outputs"],
+    );
+    assert_chain_error(
+        &chain,
+        Shape::chw(2, 0, 3),
+        0,
+        &["axis 1 of the input is empty"],
+    );
+    assert!(linear_collapse::infer::shapes(&chain, Shape::chw(2, 4, 3)).is_ok());
+    let huge: Vec<Layer<f32>> = vec![new(ResizeTarget::Scales(vec![1e300])).unwrap().into()];
+    assert_chain_error(
+        &huge,
+        Shape::flat(2),
+        0,
+        &["axis 0 of 2 at scale 1e300 overflows"],
+    );
+    let big: Vec<Layer<f32>> = vec![new(ResizeTarget::Sizes(vec![usize::MAX, 2]))
+        .unwrap()
+        .into()];
+    assert_chain_error(
+        &big,
+        Shape::cl(1, 1),
+        0,
+        &["the output's size", "overflows"],
+    );
 }
 
 /// A shape error deeper in a chain names that layer, after the new layers before it passed.

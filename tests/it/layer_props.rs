@@ -204,6 +204,11 @@ proptest! {
     }
 
     #[test]
+    fn resize((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], specs::resize_spec)) {
+        check_spec(&spec, input, seed);
+    }
+
+    #[test]
     fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| specs::linear_spec())) {
         check_spec(&spec, input, seed);
     }

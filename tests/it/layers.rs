@@ -1,13 +1,14 @@
-//! PyTorch's semantics of each layer on tiny inputs, with the expected values worked out by hand (and as
-//! `torch.nn` prints them): both the lowered map and the reference must give them.
+//! PyTorch's and ONNX's semantics of each layer on tiny inputs, with the expected values worked out by hand
+//! (and as `torch.nn` prints them, or as the ONNX operator docs list them): both the lowered map and the
+//! reference must give them.
 
 use linear_collapse::compose::forward_batch;
 use linear_collapse::graph::{Model, Op, Src};
 use linear_collapse::layer::{
     AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig,
-    ConvTranspose2d, ConvTranspose2dConfig, DepthToSpace, DepthToSpaceMode, Dropout, Expand,
-    Flatten, Identity, Layer, Linear, Pad, PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift,
-    Slice, SpaceToDepth, Upsample,
+    ConvTranspose2d, ConvTranspose2dConfig, CoordinateMode, DepthToSpace, DepthToSpaceMode,
+    Dropout, Expand, Flatten, Identity, Layer, Linear, NearestMode, Pad, PadMode, Permute, Reduce,
+    ReduceOp, Reshape, Resize, ResizeMode, ResizeTarget, ScaleShift, Slice, SpaceToDepth, Upsample,
 };
 use linear_collapse::verify::forward_model;
 use linear_collapse::{collapse, collapse_model, lower, reference, Method, Options, Par, Shape};
@@ -634,4 +635,109 @@ fn depth_to_space_onnx_examples() {
     let s = SpaceToDepth::new(2).unwrap();
     let four = [1.0, 2.0, 3.0, 4.0];
     assert_gives(s, Shape::chw(1, 2, 2), &four, Shape::chw(4, 1, 1), &four);
+}
+
+fn resize(mode: ResizeMode, coordinate: CoordinateMode, target: ResizeTarget) -> Resize {
+    Resize::new(mode, coordinate, target).unwrap()
+}
+
+/// ONNX's `Resize` test cases (the operator's examples), each on one sample without the batch axis (its
+/// scale 1 or size 1 dropped). `[[1, 2], [3, 4]]` at scales `(2, 3)`, nearest, half_pixel,
+/// round_prefer_floor: `[[1, 1, 1, 2, 2, 2], [1, 1, 1, 2, 2, 2], [3, 3, 3, 4, 4, 4], [3, 3, 3, 4, 4, 4]]`;
+/// linear at scales `(2, 2)`: `[[1, 1.25, 1.75, 2], [1.5, 1.75, 2.25, 2.5], [2.5, 2.75, 3.25, 3.5],
+/// [3, 3.25, 3.75, 4]]` (PyTorch's `F.interpolate(scale_factor=2, mode="bilinear")` gives the same); with
+/// align_corners every step is a third. `[[1, 2, 3, 4], [5, 6, 7, 8]]` at scales `(0.6, 0.6)`: linear
+/// `[[8/3, 13/3]]`, nearest `[[1, 3]]`.
+#[test]
+fn resize_onnx_examples_2x2() {
+    use CoordinateMode::{AlignCorners, HalfPixel};
+    let nearest = ResizeMode::Nearest(NearestMode::RoundPreferFloor);
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let input = Shape::chw(1, 2, 2);
+    let r = resize(
+        nearest,
+        HalfPixel,
+        ResizeTarget::Scales(vec![1.0, 2.0, 3.0]),
+    );
+    let want = [
+        [1.0, 1.0, 1.0, 2.0, 2.0, 2.0],
+        [3.0, 3.0, 3.0, 4.0, 4.0, 4.0],
+    ];
+    let want: Vec<f64> = [want[0], want[0], want[1], want[1]].concat();
+    assert_gives(r, input, &x, Shape::chw(1, 4, 6), &want);
+    let r = resize(
+        ResizeMode::Linear,
+        HalfPixel,
+        ResizeTarget::Scales(vec![1.0, 2.0, 2.0]),
+    );
+    let want = [
+        1.0, 1.25, 1.75, 2.0, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3.0, 3.25, 3.75, 4.0,
+    ];
+    assert_gives(r, input, &x, Shape::chw(1, 4, 4), &want);
+    let r = resize(
+        ResizeMode::Linear,
+        AlignCorners,
+        ResizeTarget::Scales(vec![1.0, 2.0, 2.0]),
+    );
+    let want: Vec<f64> = (0..16)
+        .map(|i| 1.0 + (i / 4) as f64 * 2.0 / 3.0 + (i % 4) as f64 / 3.0)
+        .collect();
+    assert_gives(r, input, &x, Shape::chw(1, 4, 4), &want);
+    let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+    let down = ResizeTarget::Scales(vec![0.6, 0.6]);
+    let r = resize(ResizeMode::Linear, HalfPixel, down.clone());
+    assert_gives(
+        r,
+        Shape::cl(2, 4),
+        &x,
+        Shape::cl(1, 2),
+        &[8.0 / 3.0, 13.0 / 3.0],
+    );
+    let r = resize(nearest, HalfPixel, down);
+    assert_gives(r, Shape::cl(2, 4), &x, Shape::cl(1, 2), &[1.0, 3.0]);
+}
+
+/// ONNX's examples on the 4x4 sample `1..=16` resized to 8x8, one row of the output for each input row
+/// (the rows repeat as the columns do): nearest floor + align_corners reads columns
+/// `[0, 0, 0, 1, 1, 2, 2, 3]`; nearest ceil + half_pixel `[0, 1, 1, 2, 2, 3, 3, 3]`; nearest
+/// round_prefer_ceil + asymmetric `[0, 1, 1, 2, 2, 3, 3, 3]`. To sizes `(3, 1)`, linear +
+/// pytorch_half_pixel gives `[5/3, 7, 37/3]` (the single column reads column 0; PyTorch itself would read
+/// the centre, 1.5). `[1, 2, 3, 4]` at scale 0.6, linear + half_pixel_symmetric: `[5/3, 10/3]`.
+#[test]
+fn resize_onnx_examples_4x4() {
+    use CoordinateMode::*;
+    use NearestMode::*;
+    let x: Vec<f64> = (1..=16).map(f64::from).collect();
+    let input = Shape::cl(4, 4);
+    let sizes = ResizeTarget::Sizes(vec![8, 8]);
+    let cases = [
+        (Floor, AlignCorners, [0, 0, 0, 1, 1, 2, 2, 3]),
+        (Ceil, HalfPixel, [0, 1, 1, 2, 2, 3, 3, 3]),
+        (RoundPreferCeil, Asymmetric, [0, 1, 1, 2, 2, 3, 3, 3]),
+    ];
+    for (round, coordinate, picks) in cases {
+        let r = resize(ResizeMode::Nearest(round), coordinate, sizes.clone());
+        let want: Vec<f64> = (0..64)
+            .map(|i| x[picks[i / 8] * 4 + picks[i % 8]])
+            .collect();
+        assert_gives(r, input, &x, Shape::cl(8, 8), &want);
+    }
+    let r = resize(
+        ResizeMode::Linear,
+        PytorchHalfPixel,
+        ResizeTarget::Sizes(vec![3, 1]),
+    );
+    assert_gives(r, input, &x, Shape::cl(3, 1), &[5.0 / 3.0, 7.0, 37.0 / 3.0]);
+    let r = resize(
+        ResizeMode::Linear,
+        HalfPixelSymmetric,
+        ResizeTarget::Scales(vec![0.6]),
+    );
+    assert_gives(
+        r,
+        Shape::flat(4),
+        &x[..4],
+        Shape::flat(2),
+        &[5.0 / 3.0, 10.0 / 3.0],
+    );
 }

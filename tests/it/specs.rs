@@ -10,6 +10,7 @@ use linear_collapse::layer::{
     Flatten, Identity, Layer, Linear, Pad, PadMode, Permute, Reduce, ReduceOp, Reshape, ScaleShift,
     Slice, SpaceToDepth, Upsample,
 };
+use linear_collapse::layer::{CoordinateMode, NearestMode, Resize, ResizeMode, ResizeTarget};
 use linear_collapse::Shape;
 use ndarray::{Array1, Array2, Array3, Array4, ArrayD, IxDyn};
 use proptest::prelude::*;
@@ -92,6 +93,11 @@ pub(crate) enum Spec {
         crd: bool,
     },
     SpaceToDepth(usize),
+    Resize {
+        mode: ResizeMode,
+        coordinate: CoordinateMode,
+        target: ResizeTarget,
+    },
     /// A Linear over the last axis, `in_features` from the input.
     Linear {
         out: usize,
@@ -294,6 +300,23 @@ impl Spec {
                 };
                 (h % b == 0 && w % b == 0).then(|| Shape::chw(c * b * b, h / b, w / b))?
             }
+            Spec::Resize { target, .. } => {
+                // ONNX: floor(n * scale), or the sizes
+                let d = input.dims();
+                let out: Vec<usize> = match target {
+                    ResizeTarget::Sizes(s) if s.len() == d.len() => s.clone(),
+                    ResizeTarget::Scales(s) if s.len() == d.len() => d
+                        .iter()
+                        .zip(s)
+                        .map(|(&n, &s)| (n as f64 * s).floor() as usize)
+                        .collect(),
+                    _ => return None,
+                };
+                if out.contains(&0) {
+                    return None;
+                }
+                Shape::from_dims(&out)?
+            }
             Spec::Linear { out, .. } => {
                 let mut d = input.dims();
                 *d.last_mut()? = *out;
@@ -452,6 +475,13 @@ impl Spec {
                 DepthToSpace::new(*block, mode).expect("positive").into()
             }
             Spec::SpaceToDepth(block) => SpaceToDepth::new(*block).expect("positive").into(),
+            Spec::Resize {
+                mode,
+                coordinate,
+                target,
+            } => Resize::new(*mode, *coordinate, target.clone())
+                .expect("valid by construction")
+                .into(),
             Spec::Linear { out, bias } => {
                 let n_in = *input.dims().last().expect("an axis");
                 let w: Array2<f32> = rand_array(rng, ndarray::Dim((*out, n_in)));
@@ -476,6 +506,7 @@ impl Spec {
             Spec::AvgPool1d { kernel, .. } => *kernel,
             Spec::Linear { .. } => input.dims().last().copied().unwrap_or(1),
             Spec::Reduce { .. } => return input.numel(),
+            Spec::Resize { .. } => 1 << input.rank(),
             _ => 1,
         };
         output.numel() * taps
@@ -788,6 +819,51 @@ pub(crate) fn space_to_depth_spec(input: Shape) -> BoxedStrategy<Spec> {
         .boxed()
 }
 
+/// A Resize of `input` in any mode and coordinate transform, to scales from 0.5 to 3 (at least one
+/// output per axis) or to sizes of 1 to 6, at most 400 outputs.
+pub(crate) fn resize_spec(input: Shape) -> BoxedStrategy<Spec> {
+    let dims = input.dims();
+    let mode = prop_oneof![
+        Just(ResizeMode::Linear),
+        prop::sample::select(vec![
+            NearestMode::RoundPreferFloor,
+            NearestMode::RoundPreferCeil,
+            NearestMode::Floor,
+            NearestMode::Ceil,
+        ])
+        .prop_map(ResizeMode::Nearest),
+    ];
+    let coordinate = prop::sample::select(vec![
+        CoordinateMode::HalfPixel,
+        CoordinateMode::PytorchHalfPixel,
+        CoordinateMode::AlignCorners,
+        CoordinateMode::Asymmetric,
+        CoordinateMode::HalfPixelSymmetric,
+    ]);
+    let scales = dims
+        .iter()
+        .map(|&n| {
+            let fit: Vec<f64> = [0.5, 0.6, 0.75, 1.0, 1.3, 1.5, 2.0, 2.5, 3.0]
+                .into_iter()
+                .filter(|s| n as f64 * s >= 1.0)
+                .collect();
+            prop::sample::select(fit)
+        })
+        .collect::<Vec<_>>()
+        .prop_map(ResizeTarget::Scales);
+    let sizes = prop::collection::vec(1..=6usize, dims.len()).prop_map(ResizeTarget::Sizes);
+    (mode, coordinate, prop_oneof![scales, sizes])
+        .prop_map(|(mode, coordinate, target)| Spec::Resize {
+            mode,
+            coordinate,
+            target,
+        })
+        .prop_filter("too large", move |s| {
+            s.out(input).is_some_and(|o| o.numel() <= 400)
+        })
+        .boxed()
+}
+
 /// A Linear over the last axis with 1 to 4 outputs.
 pub(crate) fn linear_spec() -> BoxedStrategy<Spec> {
     (1..=4usize, any::<bool>())
@@ -821,6 +897,7 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => reduce_spec(input),
         1 => depth_to_space_spec(input),
         1 => space_to_depth_spec(input),
+        1 => resize_spec(input),
     ]
     .boxed()
 }
@@ -838,6 +915,7 @@ fn sequence_layer(input: Shape) -> BoxedStrategy<Spec> {
         1 => slice_spec(input),
         1 => scale_shift_spec(input),
         1 => reduce_spec(input),
+        1 => resize_spec(input),
     ]
     .boxed()
 }
@@ -857,6 +935,7 @@ fn tensor_layer(input: Shape) -> BoxedStrategy<Spec> {
             (1, batchnorm_spec()),
             (1, reshape_spec(input, false)),
             (1, reduce_spec(input)),
+            (1, resize_spec(input)),
         ]);
     }
     prop::strategy::Union::new_weighted(menu).boxed()
