@@ -152,7 +152,8 @@ pub(super) fn space_to_depth(s: &SpaceToDepth, input: Shape) -> Result<Shape, St
     Ok(Shape::chw(c, h / b, w / b))
 }
 
-/// ONNX: the output length of an axis is `floor(n * scale)` for scales, the size itself for sizes.
+/// ONNX: the output length of an axis is `floor(n * scale)` for scales (in `f32`, as onnxruntime computes
+/// it: `10 x 0.7` gives 7), the size itself for sizes.
 pub(super) fn resize(r: &Resize, input: Shape) -> Result<Shape, String> {
     let dims = input.dims();
     let entries = match r.target() {
@@ -177,7 +178,7 @@ pub(super) fn resize(r: &Resize, input: Shape) -> Result<Shape, String> {
             .zip(s)
             .enumerate()
             .map(|(k, (&n, &scale))| {
-                let m = (n as f64 * scale).floor();
+                let m = f64::from((n as f32 * scale as f32).floor());
                 if m < 1.0 {
                     Err(format!(
                         "axis {k} of {n} at scale {scale:?} has floor({n} x {scale:?}) = 0 outputs"

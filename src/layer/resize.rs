@@ -40,6 +40,11 @@ pub enum NearestMode {
 ///
 /// The nearest index, and the two neighbours of a linear sample, are clamped to `[0, n - 1]` (ONNX's
 /// reference implementation pads the input with its edge values, which is the same).
+///
+/// Scales, output lengths and coordinates are computed in `f32` with onnxruntime's formulas (ONNX stores
+/// scales as `f32`), so rounding ties and boundary lengths fall as in onnxruntime: `(1 + 0.5) / 0.6 - 0.5`
+/// is exactly 2 there, and an axis of 10 at scale 0.7 has 7 outputs. ONNX's Python reference computes
+/// in `f64` and differs in such cases (1.9999999, and 6 outputs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CoordinateMode {
     /// Pixel centres aligned (ONNX's default; PyTorch's `align_corners=False`).
@@ -58,7 +63,7 @@ pub enum CoordinateMode {
 /// What sets the output size, one entry per sample axis.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ResizeTarget {
-    /// Output length `floor(n * s)`; the coordinate transform uses `s` itself.
+    /// Output length `floor(n * s)` (in `f32`); the coordinate transform uses `s` itself (as `f32`).
     Scales(Vec<f64>),
     /// Output lengths; the scale of an axis is `m / n`.
     Sizes(Vec<usize>),

@@ -1,6 +1,7 @@
 //! ONNX `Resize` in naive loops: for each output element, the source coordinate along each axis (with the
 //! output sizes and scales worked out here), then the rounded point (nearest) or the `2^k` corners of the
-//! cell around it weighted by the fractions (linear).
+//! cell around it weighted by the fractions (linear). Sizes, scales and coordinates are `f32`, as
+//! onnxruntime computes them (the ties of nearest rounding fall where it puts them).
 
 use super::{wrong, Step};
 use crate::layer::{CoordinateMode, NearestMode, Resize, ResizeMode, ResizeTarget};
@@ -8,7 +9,7 @@ use crate::Shape;
 
 /// ONNX's `coordinate_transformation_mode`: output coordinate `o` of an axis of `n` inputs, `m` outputs
 /// and scale `s`, in input coordinates.
-fn original(mode: CoordinateMode, o: f64, n: f64, m: f64, s: f64) -> f64 {
+fn original(mode: CoordinateMode, o: f32, n: f32, m: f32, s: f32) -> f32 {
     match mode {
         CoordinateMode::HalfPixel => (o + 0.5) / s - 0.5,
         CoordinateMode::PytorchHalfPixel => {
@@ -27,15 +28,18 @@ fn original(mode: CoordinateMode, o: f64, n: f64, m: f64, s: f64) -> f64 {
         }
         CoordinateMode::Asymmetric => o / s,
         CoordinateMode::HalfPixelSymmetric => {
-            let adjustment = m / (n * s);
+            let output_width = s * n;
+            let adjustment = m / output_width;
             let center = n / 2.0;
-            center * (1.0 - adjustment) + (o + 0.5) / s - 0.5
+            let offset = center * (1.0 - adjustment);
+            // onnxruntime: `offset + (x + 0.5) / scale - 0.5` with double literals, then a float
+            (offset as f64 + (o as f64 + 0.5) / s as f64 - 0.5) as f32
         }
     }
 }
 
 /// The output sizes and the scales of each axis, or why the input does not fit.
-fn sizes(r: &Resize, dims: &[usize]) -> Result<(Vec<usize>, Vec<f64>), (String, String)> {
+fn sizes(r: &Resize, dims: &[usize]) -> Result<(Vec<usize>, Vec<f32>), (String, String)> {
     let expected = || format!("{} axes, none empty", dims.len());
     if dims.contains(&0) {
         return Err(wrong(expected(), "an empty axis"));
@@ -43,17 +47,18 @@ fn sizes(r: &Resize, dims: &[usize]) -> Result<(Vec<usize>, Vec<f64>), (String, 
     match r.target() {
         ResizeTarget::Scales(s) if s.len() == dims.len() => {
             let mut out = Vec::with_capacity(dims.len());
-            for (&n, &scale) in dims.iter().zip(s) {
-                let m = (n as f64 * scale).floor();
+            let scales: Vec<f32> = s.iter().map(|&v| v as f32).collect();
+            for (&n, &scale) in dims.iter().zip(&scales) {
+                let m = (n as f32 * scale).floor();
                 if !(1.0..1e15).contains(&m) {
                     return Err(wrong(expected(), "an output length is 0 or absurd"));
                 }
                 out.push(m as usize);
             }
-            Ok((out, s.clone()))
+            Ok((out, scales))
         }
         ResizeTarget::Sizes(s) if s.len() == dims.len() => {
-            let scales = s.iter().zip(dims).map(|(&m, &n)| m as f64 / n as f64);
+            let scales = s.iter().zip(dims).map(|(&m, &n)| m as f32 / n as f32);
             Ok((s.clone(), scales.collect()))
         }
         _ => Err(wrong(expected(), "one scale or size per axis")),
@@ -77,13 +82,13 @@ pub(super) fn resize(r: &Resize, shape_in: Shape, x: &[f64]) -> Step {
     }
     let n_out: usize = out.iter().product();
     let mut y = Vec::with_capacity(n_out);
-    let (mut low, mut frac) = (vec![0usize; k], vec![0.0f64; k]);
+    let (mut low, mut frac) = (vec![0usize; k], vec![0.0f32; k]);
     for o in 0..n_out {
         let mut rest = o;
         for a in (0..k).rev() {
-            let c = (rest % out[a]) as f64;
+            let c = (rest % out[a]) as f32;
             rest /= out[a];
-            let (n, m) = (dims[a] as f64, out[a] as f64);
+            let (n, m) = (dims[a] as f32, out[a] as f32);
             let xa = original(r.coordinate(), c, n, m, scales[a])
                 .max(0.0)
                 .min(n - 1.0);
@@ -109,10 +114,10 @@ pub(super) fn resize(r: &Resize, shape_in: Shape, x: &[f64]) -> Step {
             ResizeMode::Linear => {
                 let mut sum = 0.0;
                 for corner in 0..(1usize << k) {
-                    let (mut at, mut weight) = (0, 1.0);
+                    let (mut at, mut weight) = (0, 1.0f64);
                     for a in 0..k {
                         let high = corner >> a & 1 == 1;
-                        weight *= if high { frac[a] } else { 1.0 - frac[a] };
+                        weight *= f64::from(if high { frac[a] } else { 1.0 - frac[a] });
                         at += (low[a] + if high { 1 } else { 0 }) * stride[a];
                     }
                     // a corner of weight 0 may lie past the last element: it adds nothing

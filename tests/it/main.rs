@@ -1,6 +1,7 @@
 //! The integration tests, built as one binary (`cargo test --test integration`).
 //!
 //! - `golden`: the PyTorch/onnxruntime cases of `tests/data/`, the outside oracle;
+//! - `golden_layers`: the same for the layers of any rank, one layer per case (`tests/data/layers/`);
 //! - `props`: property tests over random geometries: collapse == probe == forward == lowered maps;
 //! - `errors`: every invalid input is a clear `Err` naming the layer and the reason, never a panic;
 //! - `determinism`: `Par::Seq` and `Par::Rayon` with 1 or 2 threads give the same bits;
@@ -18,6 +19,7 @@ mod determinism;
 mod docs;
 mod errors;
 mod golden;
+mod golden_layers;
 mod import;
 mod independence;
 mod layer_errors;
