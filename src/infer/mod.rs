@@ -12,7 +12,8 @@ use crate::{Error, Result, Scalar, Shape};
 ///
 /// # Errors
 /// [`Error::Shape`] naming the first layer that cannot take what reaches it (channel mismatch, kernel larger
-/// than the padded input, `in_features` mismatch, a Linear given an image).
+/// than the padded input, `in_features` not the input's last axis, a slice past the end, a parameter that
+/// does not broadcast, an output size that overflows).
 ///
 /// ```
 /// use linear_collapse::{infer, layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear}, Shape};

@@ -56,7 +56,7 @@ use crate::{Error, Result, Scalar};
 /// One layer of a chain.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer<T> {
-    /// `y = W x + b`.
+    /// `y = W x + b` over the last axis.
     Linear(Linear<T>),
     /// 2-d convolution.
     Conv2d(Conv2d<T>),

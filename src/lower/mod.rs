@@ -1,10 +1,12 @@
 //! Explicit lowering: every layer becomes its affine map `x -> A x + a` at a given input shape.
 //!
 //! This is the teaching path and the general one: any chain of lowered maps composes by matrix products.
-//! A Linear is its dense weight on a flat input (the block-diagonal `kron(I, W)` in CSR on any other); a Conv2d (and a Conv1d, as the Conv2d it equals on `(C, 1, L)`) its
-//! Toeplitz matrix; every other layer a sparse matrix built from `(row, column, value)` triplets, one file
-//! per layer; the layers that only re-index the flat vector (Flatten, Reshape, Identity, Dropout) the
-//! identity.
+//! A Linear is its dense weight on a flat input (the block-diagonal `kron(I, W)` in CSR on any other); a
+//! Conv2d (and a Conv1d, as the Conv2d it equals on `(C, 1, L)`) its Toeplitz matrix; every other layer a
+//! sparse matrix, one file per layer: weighted ones (BatchNorm, ScaleShift, pooling, Reduce, Resize, the
+//! transposed convolution) and selections with one 1 per row (Pad, Upsample, Permute, Slice, Expand,
+//! DepthToSpace, SpaceToDepth); the layers that only re-index the flat vector (Flatten, Reshape, Identity,
+//! Dropout) the identity.
 
 mod avgpool;
 mod batchnorm;
@@ -32,12 +34,13 @@ use crate::matrix::{AffineMap, Csr, Matrix};
 use crate::{Result, Scalar, Shape};
 
 /// The affine map of `layer` for `input`: a Linear is its dense weight (on a flat input; else the
-/// block-diagonal matrix with one copy of the weight per position of the leading axes), a Conv2d or Conv1d its sparse
-/// Toeplitz matrix, BatchNorm, pooling, padding, upsampling, transposed convolution and Permute sparse
-/// matrices, and Flatten, Reshape, Identity and Dropout the identity. Slice is a selection matrix.
+/// block-diagonal matrix with one copy of the weight per position of the leading axes), a Conv2d or
+/// Conv1d its sparse Toeplitz matrix, every other layer a sparse matrix (a diagonal, a selection, or the
+/// weights of pooling, reduction and resizing), and Flatten, Reshape, Identity and Dropout the identity.
 ///
 /// # Errors
-/// [`crate::Error::Shape`] when `input` does not fit the layer.
+/// [`crate::Error::Shape`] when `input` does not fit the layer; [`crate::Error::InvalidLayer`] when a
+/// Linear's block-diagonal matrix would have more than `usize::MAX` entries.
 ///
 /// ```
 /// use linear_collapse::{lower::lower, layer::{Flatten, Layer, Pad, PadMode}, matrix::Matrix, Shape};
