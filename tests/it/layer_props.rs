@@ -12,6 +12,7 @@ use rand::{rngs::StdRng, SeedableRng};
 use crate::common::{abs_chain, assert_close, Tol};
 use crate::props::{check_chain, config};
 use crate::specs::{self, chains, Spec};
+use crate::tensor_specs;
 
 fn max_abs<'a>(v: impl IntoIterator<Item = &'a f64>) -> f64 {
     v.into_iter().fold(0.0, |m, x| m.max(x.abs()))
@@ -166,22 +167,22 @@ proptest! {
     }
 
     #[test]
-    fn slice((input, spec, seed) in case(nd_shape(), specs::slice_spec)) {
+    fn slice((input, spec, seed) in case(nd_shape(), tensor_specs::slice_spec)) {
         check_spec(&spec, input, seed);
     }
 
     #[test]
-    fn scale_shift((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], specs::scale_shift_spec)) {
+    fn scale_shift((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], tensor_specs::scale_shift_spec)) {
         check_spec(&spec, input, seed);
     }
 
     #[test]
-    fn expand((input, spec, seed) in case(nd_shape(), specs::expand_spec)) {
+    fn expand((input, spec, seed) in case(nd_shape(), tensor_specs::expand_spec)) {
         check_spec(&spec, input, seed);
     }
 
     #[test]
-    fn reduce((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], specs::reduce_spec)) {
+    fn reduce((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], tensor_specs::reduce_spec)) {
         check_spec(&spec, input, seed);
     }
 
@@ -189,7 +190,7 @@ proptest! {
     fn depth_to_space(
         (input, spec, seed) in (1..=3usize, 1..=3usize, 1..=4usize, 1..=4usize)
             .prop_map(|(b, k, h, w)| Shape::chw(k * b * b, h, w))
-            .prop_flat_map(|s| (Just(s), specs::depth_to_space_spec(s), any::<u64>()))
+            .prop_flat_map(|s| (Just(s), tensor_specs::depth_to_space_spec(s), any::<u64>()))
     ) {
         check_spec(&spec, input, seed);
     }
@@ -198,18 +199,18 @@ proptest! {
     fn space_to_depth(
         (input, spec, seed) in (1..=3usize, 1..=3usize, 1..=3usize, 1..=3usize)
             .prop_map(|(b, c, h, w)| Shape::chw(c, h * b, w * b))
-            .prop_flat_map(|s| (Just(s), specs::space_to_depth_spec(s), any::<u64>()))
+            .prop_flat_map(|s| (Just(s), tensor_specs::space_to_depth_spec(s), any::<u64>()))
     ) {
         check_spec(&spec, input, seed);
     }
 
     #[test]
-    fn resize((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], specs::resize_spec)) {
+    fn resize((input, spec, seed) in case(prop_oneof![nd_shape(), any_shape()], tensor_specs::resize_spec)) {
         check_spec(&spec, input, seed);
     }
 
     #[test]
-    fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| specs::linear_spec())) {
+    fn linear_over_the_last_axis((input, spec, seed) in case(nd_shape(), |_| tensor_specs::linear_spec())) {
         check_spec(&spec, input, seed);
     }
 }
@@ -255,7 +256,7 @@ proptest! {
             })
             .prop_flat_map(|(s, p)| {
                 let [c, h, w] = p.out_shape([s.dims()[0], s.dims()[1], s.dims()[2]]);
-                (Just(s), Just(p), specs::per_channel_spec(Shape::chw(c, h, w)), any::<u64>())
+                (Just(s), Just(p), tensor_specs::per_channel_spec(Shape::chw(c, h, w)), any::<u64>())
             })
     ) {
         check_fold(input, &conv, &spec, seed);

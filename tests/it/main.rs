@@ -8,9 +8,10 @@
 //! - `import`: models both PyTorch exporters wrote, imported, collapsed and checked;
 //! - `independence`: the reference does not import the code it checks;
 //! - `layers`: PyTorch's semantics of each layer beyond Conv2d/Linear on tiny hand-checked inputs;
+//! - `tensor_layers`: the same for the layers of any rank, from ONNX's operator examples;
 //! - `layer_props`: property tests of those layers, alone and in random chains with Conv2d and Linear
-//!   (their strategies live in `specs`);
-//! - `layer_errors`: their validation errors.
+//!   (their strategies live in `specs` and, for the layers of any rank, `tensor_specs`);
+//! - `layer_errors`, `tensor_layer_errors`: their validation errors.
 
 #[cfg(feature = "cli")]
 mod cli;
@@ -28,6 +29,9 @@ mod layers;
 mod model;
 mod props;
 mod specs;
+mod tensor_layer_errors;
+mod tensor_layers;
+mod tensor_specs;
 
 /// Every allocation is recorded, so the memory-guard tests can see what `collapse` allocated.
 #[global_allocator]
