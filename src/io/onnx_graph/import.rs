@@ -226,8 +226,16 @@ impl<'a> Builder<'a> {
                 if let Op::Layer(Layer::Linear(l)) = &self.model.nodes()[j].op {
                     let single_use = self.consumers.get(&self.values[j]).copied() == Some(1);
                     if l.bias().is_none() && single_use {
-                        let bias = tensor_f32(c)?.into_iter().collect::<Array1<f32>>();
-                        if bias.len() == l.out_features() {
+                        let bias = tensor_f32(c)?;
+                        // a bias over the Linear's last axis: (out,) or (1, .., 1, out), not longer
+                        // than the output with its batch axis; a (out, 1) of the same length is not one
+                        let rank = self.shape_of(data[0])?.rank() + 1;
+                        let over_last = bias.ndim() <= rank
+                            && bias.shape().split_last().is_some_and(|(&n, lead)| {
+                                n == l.out_features() && lead.iter().all(|&d| d == 1)
+                            });
+                        if over_last {
+                            let bias = bias.into_iter().collect::<Array1<f32>>();
                             let fused = Linear::new(l.weight().clone(), Some(bias))
                                 .map_err(|e| node_err(node, e))?;
                             self.replace(j, Op::Layer(Layer::Linear(fused)), k, out);
