@@ -27,8 +27,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     collapsed.write(&output)?;
     let (a, b) = (
-        onnx_graph::import(&original, &Default::default())?.model.nodes().len(),
-        onnx_graph::import(&collapsed, &Default::default())?.model.nodes().len(),
+        onnx_graph::import(&original, &Default::default())?
+            .model
+            .nodes()
+            .len(),
+        onnx_graph::import(&collapsed, &Default::default())?
+            .model
+            .nodes()
+            .len(),
     );
     println!("wrote {} ({a} nodes -> {b})", output.display());
     Ok(())

@@ -50,12 +50,28 @@ pub fn forward_batch<T: Scalar>(
     for (i, layer) in chain.iter().enumerate() {
         cur = match layer {
             Layer::Flatten(_) => cur,
-            Layer::Linear(l) => {
+            Layer::Linear(l) if l.matrix_is_weight(shapes[i]) => {
                 let mut y = gemm(cur.view(), l.weight().t(), par);
                 if let Some(b) = l.bias() {
                     y += b;
                 }
                 y
+            }
+            // over the last axis: every (sample, position) is a row of `in_features` values
+            Layer::Linear(l) => {
+                let (batch, n_out) = (cur.nrows(), shapes[i + 1].numel());
+                let rows = cur.len() / l.in_features();
+                let x = cur.as_standard_layout();
+                let x = x
+                    .view()
+                    .into_shape_with_order((rows, l.in_features()))
+                    .expect("standard layout");
+                let mut y = gemm(x, l.weight().t(), par);
+                if let Some(b) = l.bias() {
+                    y += b;
+                }
+                y.into_shape_with_order((batch, n_out))
+                    .expect("a fresh array is contiguous")
             }
             Layer::Conv2d(c) => conv_batch(c, shapes[i], cur.view(), true, par),
             other => {

@@ -182,7 +182,7 @@ fn through_layer<A: Scalar>(
 ) -> Result<(Array2<A>, Array1<A>)> {
     let lowered_bias = |l: &Layer<A>| -> Result<Array1<A>> {
         Ok(match l {
-            Layer::Linear(fc) => fc.bias_or_zeros(),
+            Layer::Linear(fc) => crate::lower::linear_bias(fc, input),
             other => lower(other, input)?.bias,
         })
     };
@@ -205,7 +205,7 @@ fn through_layer<A: Scalar>(
     let m = match m {
         Adj::Identity(_) => {
             let a = match layer {
-                Layer::Linear(fc) => fc.weight().clone(),
+                Layer::Linear(fc) if fc.matrix_is_weight(input) => fc.weight().clone(),
                 other => lower(other, input)?.matrix.to_dense(),
             };
             return Ok((a, lowered_bias(layer)?));
@@ -213,7 +213,7 @@ fn through_layer<A: Scalar>(
         Adj::Dense(d) => d,
     };
     Ok(match layer {
-        Layer::Linear(fc) => (
+        Layer::Linear(fc) if fc.matrix_is_weight(input) => (
             gemm(m.view(), fc.weight().view(), opts.par),
             gemv(m.view(), &fc.bias_or_zeros(), opts.par),
         ),

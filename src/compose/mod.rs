@@ -100,11 +100,14 @@ enum Operand<'a, A> {
 }
 
 impl<A: Scalar> Operand<'_, A> {
-    /// The matrix as a dense array (borrowed for a Linear or a product, built for a convolution).
+    /// The matrix as a dense array (borrowed for a Linear on a flat input or a product, built for a
+    /// convolution or a Linear over the last axis of a larger input).
     fn as_dense(&self) -> Result<Cow<'_, Array2<A>>> {
         Ok(match self {
             Operand::Dense(a) => Cow::Borrowed(a),
-            Operand::Layer(Layer::Linear(l), _) => Cow::Borrowed(l.weight()),
+            Operand::Layer(Layer::Linear(l), s) if l.matrix_is_weight(*s) => {
+                Cow::Borrowed(l.weight())
+            }
             Operand::Layer(layer, s) => Cow::Owned(lower(layer, *s)?.matrix.to_dense()),
         })
     }
@@ -120,7 +123,19 @@ impl<A: Scalar> Operand<'_, A> {
     fn apply(&self, v: &Array1<A>, par: Par) -> Result<Array1<A>> {
         Ok(match self {
             Operand::Dense(a) => gemv(a.view(), v, par),
-            Operand::Layer(Layer::Linear(l), _) => gemv(l.weight().view(), v, par),
+            Operand::Layer(Layer::Linear(l), s) if l.matrix_is_weight(*s) => {
+                gemv(l.weight().view(), v, par)
+            }
+            // kron(I, W) v: the rows of V = v as (positions, in) times W^T
+            Operand::Layer(Layer::Linear(l), _) => {
+                let rows = v.len() / l.in_features();
+                let x = v
+                    .view()
+                    .into_shape_with_order((rows, l.in_features()))
+                    .expect("a contiguous vector");
+                let y = gemm(x, l.weight().t(), par);
+                Array1::from_iter(y)
+            }
             Operand::Layer(Layer::Conv2d(c), s) => {
                 let x = v.view().insert_axis(ndarray::Axis(0));
                 forward::conv_batch(c, *s, x, false, par).row(0).to_owned()
@@ -164,7 +179,7 @@ fn eval<'a, A: Scalar>(
             let factor = &plan.factors[*f];
             let layer = &chain[factor.layer];
             let c = match layer {
-                Layer::Linear(l) => Some(l.bias_or_zeros()),
+                Layer::Linear(l) => Some(crate::lower::linear_bias(l, factor.input)),
                 Layer::Conv2d(_) => None,
                 other => Some(lower(other, factor.input)?.bias),
             };

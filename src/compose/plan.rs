@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::layer::{Conv2d, Layer};
+use crate::layer::{Conv2d, Layer, ResizeMode};
 use crate::memory::matrix_bytes;
 use crate::{infer, Error, Method, Options, Result, Scalar, Shape};
 
@@ -59,7 +59,8 @@ pub(crate) struct Factor {
     pub(crate) layer: usize,
     pub(crate) rows: usize,
     pub(crate) cols: usize,
-    /// Stored entries of its sparse matrix, for a structured layer (`None`: a dense Linear).
+    /// Stored entries of its sparse matrix, for a structured layer (`None`: a Linear on a flat input,
+    /// whose matrix is its dense weight).
     pub(crate) nnz: Option<u64>,
     /// Its input shape.
     pub(crate) input: Shape,
@@ -274,7 +275,12 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
                 col_buffer,
             };
             match layer {
-                Layer::Linear(_) => Some(Ok(factor(None, 0))),
+                Layer::Linear(l) if l.matrix_is_weight(shapes[i]) => Some(Ok(factor(None, 0))),
+                // over the last axis of a larger input: the block-diagonal kron(I, W), a sparse layer
+                Layer::Linear(l) => Some(Ok(factor(
+                    Some((rows as u64).saturating_mul(l.in_features() as u64)),
+                    0,
+                ))),
                 Layer::Conv2d(c) => Some(Ok(factor(
                     Some(conv_nnz(c, shapes[i])),
                     super::forward::ConvGeo::new(c, shapes[i]).col_buffer_len() as u64,
@@ -366,6 +372,12 @@ fn sparse_nnz<T: Scalar>(layer: &Layer<T>, input: Shape, output: Shape) -> Optio
         }
         Layer::AvgPool2d(p) => Some(n_out * (p.kernel_size()[0] * p.kernel_size()[1]) as u64),
         Layer::AvgPool1d(p) => Some(n_out * p.kernel_size() as u64),
+        // one entry per input element
+        Layer::Reduce(_) => Some(n_in),
+        // at most two taps per axis
+        Layer::Resize(r) if r.mode() == ResizeMode::Linear => {
+            Some(n_out.saturating_mul(1 << input.rank()))
+        }
         // BatchNorm, Pad, Upsample, Permute: at most one entry per output.
         _ => Some(n_out),
     }

@@ -36,6 +36,9 @@ pub(super) fn tolerance<T: Scalar>(sub: &Model<T>) -> Result<f64> {
                 f.weight().iter().map(|v| v.abs()).fold(0.0, f64::max) * f.in_features() as f64
             }
             Layer::Conv2d(c) => c.weight().iter().map(|v| v.abs()).sum::<f64>() / c.c_out() as f64,
+            Layer::ScaleShift(s) => s
+                .scale()
+                .map_or(1.0, |a| a.iter().map(|v| v.abs()).fold(0.0, f64::max)),
             _ => 1.0,
         })
         .fold(1.0, |acc, s| acc * s.max(1.0));

@@ -9,7 +9,8 @@ use crate::{lower, Result, Scalar, Shape};
 /// Multiply-adds of one sample through a layer: stored entries of its matrix (structural for convs).
 pub(super) fn layer_macs<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<u64> {
     Ok(match layer {
-        Layer::Linear(l) => (l.in_features() * l.out_features()) as u64,
+        // W once per position of the leading axes: positions * in * out
+        Layer::Linear(l) => (input.numel() as u64).saturating_mul(l.out_features() as u64),
         // Counted from the geometry: the Toeplitz matrix of a large image is never built to be measured.
         Layer::Conv2d(c) => conv_nnz(c, input),
         other => match lower::lower(other, input)?.matrix {

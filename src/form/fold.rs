@@ -66,17 +66,16 @@ fn fold_layer<T: Scalar>(
         Layer::Conv2d(c2) => conv::compose(prev, c2),
         Layer::Identity(_) | Layer::Dropout(_) => Ok(prev.clone()),
         Layer::BatchNorm(bn) => {
-            // y = scale * (conv x) + shift, per output channel.
             let (scale, shift) = bn.scale_shift();
-            let mut w = prev.weight().clone();
-            for (o, mut k) in w.outer_iter_mut().enumerate() {
-                k.mapv_inplace(|v| T::narrow(v.widen() * scale[o]));
-            }
-            let b = Array1::from_shape_fn(c, |o| {
-                T::narrow(prev.bias().map_or(0.0, |b| b[o].widen()) * scale[o] + shift[o])
-            });
-            Conv2d::new(w, Some(b), prev.config()).map_err(|e| e.to_string())
+            scale_conv(prev, &scale.to_vec(), &shift.to_vec())
         }
+        Layer::ScaleShift(s) => match s.per_channel(shape) {
+            Some((scale, shift)) => scale_conv(prev, &scale, &shift),
+            None => Err(format!(
+                "{} varies along more than the channels of {shape}: the map is not a convolution",
+                s.describe()
+            )),
+        },
         Layer::Pad(p) => match p.mode() {
             PadMode::Constant(v) if v == T::zero() => {
                 let pad = Conv2d::new(
@@ -131,6 +130,23 @@ fn fold_layer<T: Scalar>(
             other.describe()
         )),
     }
+}
+
+/// `y = scale * (conv x) + shift`, per output channel: the convolution `prev` with each output channel's
+/// kernel scaled and its bias scaled and shifted (a BatchNorm or a per-channel ScaleShift folded in).
+fn scale_conv<T: Scalar>(
+    prev: &Conv2d<T>,
+    scale: &[f64],
+    shift: &[f64],
+) -> std::result::Result<Conv2d<T>, conv::Why> {
+    let mut w = prev.weight().clone();
+    for (o, mut k) in w.outer_iter_mut().enumerate() {
+        k.mapv_inplace(|v| T::narrow(v.widen() * scale[o]));
+    }
+    let b = Array1::from_shape_fn(prev.c_out(), |o| {
+        T::narrow(prev.bias().map_or(0.0, |b| b[o].widen()) * scale[o] + shift[o])
+    });
+    Conv2d::new(w, Some(b), prev.config()).map_err(|e| e.to_string())
 }
 
 /// `(A, B, r)` of [`low_rank`].

@@ -17,8 +17,6 @@ mod report;
 pub(crate) use choose::Mode;
 pub use report::{Form, RunReport};
 
-
-
 use std::collections::BTreeMap;
 
 use crate::graph::{linear_runs, Model, Node, Op, Run, Src};
@@ -107,7 +105,8 @@ pub(crate) fn collapse_runs<T: Scalar>(
     let mut out = Vec::new();
     for found in linear_runs(model) {
         let Ok(run) = found else { continue };
-        if run.nodes.len() < 2 && !matches!(model.nodes()[run.exit].op, Op::Add | Op::Concat { .. }) {
+        if run.nodes.len() < 2 && !matches!(model.nodes()[run.exit].op, Op::Add | Op::Concat { .. })
+        {
             continue; // a single layer is already one layer
         }
         let sub = submodel(model, &shapes, &run)?;
@@ -128,12 +127,19 @@ pub(crate) fn collapse_runs<T: Scalar>(
 }
 
 /// The report of a run left as it was, and why.
-pub(crate) fn kept<T: Scalar>(sub: &Model<T>, nodes: Vec<String>, why: String) -> Result<RunReport> {
+pub(crate) fn kept<T: Scalar>(
+    sub: &Model<T>,
+    nodes: Vec<String>,
+    why: String,
+) -> Result<RunReport> {
     let shapes = sub.shapes()?;
     let (params, macs) = cost::model_cost(sub)?;
     Ok(RunReport {
         nodes,
-        shapes: (sub.input_shape(), *shapes.last().unwrap_or(&sub.input_shape())),
+        shapes: (
+            sub.input_shape(),
+            *shapes.last().unwrap_or(&sub.input_shape()),
+        ),
         form: Form::Unchanged,
         why,
         params: (params, params),

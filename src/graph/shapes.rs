@@ -44,8 +44,11 @@ impl<T: Scalar> Model<T> {
     pub fn value_shapes(&self) -> Result<Vec<Option<Shape>>> {
         let mut out: Vec<Option<Shape>> = Vec::with_capacity(self.nodes.len());
         for (i, node) in self.nodes.iter().enumerate() {
-            let ins: Vec<Option<Shape>> =
-                node.inputs.iter().map(|s| self.shape_of(*s, &out)).collect();
+            let ins: Vec<Option<Shape>> = node
+                .inputs
+                .iter()
+                .map(|s| self.shape_of(*s, &out))
+                .collect();
             out.push(node_shape(i, node, &ins)?);
         }
         Ok(out)
@@ -71,7 +74,8 @@ pub(crate) fn op_shape<T: Scalar>(
     op: &Op<T>,
     ins: &[Option<Shape>],
 ) -> Result<Option<Shape>> {
-    let bad = |reason: String| Error::invalid(format!("node #{i} '{name}' ({})", op.describe()), reason);
+    let bad =
+        |reason: String| Error::invalid(format!("node #{i} '{name}' ({})", op.describe()), reason);
     if let Op::Nonlinear(Nonlinear::Other { output, .. }) = op {
         return Ok(*output);
     }

@@ -1,11 +1,14 @@
-//! `Linear`: `y = W x + b`, weight `(out_features, in_features)` as in PyTorch.
+//! `Linear`: `y = W x + b` over the last axis, weight `(out_features, in_features)` as in PyTorch.
 
 use ndarray::{Array1, Array2};
 
 use super::check_finite;
-use crate::{Error, Result, Scalar};
+use crate::{Error, Result, Scalar, Shape};
 
-/// A fully connected layer, `y = W x + b`.
+/// A fully connected layer, `y = W x + b`, applied over the last axis of the sample as PyTorch's
+/// `nn.Linear` does: `(..., in_features) -> (..., out_features)`, the same `W` and `b` at every position
+/// of the leading axes (ONNX `MatMul` by a constant matrix). On a flat sample it is `W x + b` itself; on
+/// any other its matrix is the block-diagonal `kron(I, W)`, one block per position.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear<T> {
     weight: Array2<T>,
@@ -76,6 +79,12 @@ impl<T: Scalar> Linear<T> {
     /// Parameter count (weight plus bias).
     pub fn num_params(&self) -> usize {
         self.weight.len() + self.bias.as_ref().map_or(0, |b| b.len())
+    }
+
+    /// Whether the layer's matrix on `input` (a shape it accepts) is `W` itself: the input has one position,
+    /// `in_features` elements.
+    pub(crate) fn matrix_is_weight(&self, input: Shape) -> bool {
+        input.numel() == self.in_features()
     }
 
     /// Applies the layer to one flat sample: `W x + b`.

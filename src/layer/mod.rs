@@ -9,7 +9,9 @@ mod batchnorm;
 mod conv1d;
 mod conv2d;
 mod conv_transpose2d;
+mod depth_to_space;
 mod dropout;
+mod expand;
 mod flatten;
 mod geometry;
 mod identity;
@@ -17,7 +19,12 @@ mod linear;
 mod nonlinear;
 mod pad;
 mod permute;
+mod reduce;
 mod reshape;
+mod resize;
+mod scale_shift;
+mod slice;
+mod space_to_depth;
 mod upsample;
 
 pub use avgpool1d::{AvgPool1d, AvgPool1dConfig};
@@ -26,7 +33,9 @@ pub use batchnorm::BatchNorm;
 pub use conv1d::{Conv1d, Conv1dConfig};
 pub use conv2d::{Conv2d, Conv2dConfig};
 pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dConfig};
+pub use depth_to_space::{DepthToSpace, DepthToSpaceMode};
 pub use dropout::Dropout;
+pub use expand::Expand;
 pub use flatten::Flatten;
 pub use geometry::Geometry2d;
 pub use identity::Identity;
@@ -34,7 +43,12 @@ pub use linear::Linear;
 pub use nonlinear::Nonlinear;
 pub use pad::{Pad, PadMode};
 pub use permute::Permute;
+pub use reduce::{Reduce, ReduceOp};
 pub use reshape::Reshape;
+pub use resize::{CoordinateMode, NearestMode, Resize, ResizeMode, ResizeTarget};
+pub use scale_shift::ScaleShift;
+pub use slice::Slice;
+pub use space_to_depth::SpaceToDepth;
 pub use upsample::Upsample;
 
 use crate::{Error, Result, Scalar};
@@ -42,7 +56,7 @@ use crate::{Error, Result, Scalar};
 /// One layer of a chain.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer<T> {
-    /// `y = W x + b`.
+    /// `y = W x + b` over the last axis.
     Linear(Linear<T>),
     /// 2-d convolution.
     Conv2d(Conv2d<T>),
@@ -68,8 +82,22 @@ pub enum Layer<T> {
     Dropout(Dropout),
     /// A new shape with the same flat index.
     Reshape(Reshape),
-    /// A permutation of the axes of `(C, H, W)`.
+    /// A permutation of the axes of a sample.
     Permute(Permute),
+    /// Every `step`-th element along one axis (ONNX `Slice` on one axis).
+    Slice(Slice),
+    /// `y = x * scale + shift`, element by element, both broadcast to the sample.
+    ScaleShift(ScaleShift<T>),
+    /// The sample broadcast to a larger shape (ONNX `Expand`).
+    Expand(Expand),
+    /// The mean or the sum over some axes (ONNX `ReduceMean`, `ReduceSum`).
+    Reduce(Reduce),
+    /// Blocks of channels moved into space, `(C, H, W)` to `(C/b², H*b, W*b)`.
+    DepthToSpace(DepthToSpace),
+    /// Blocks of pixels moved into channels, `(C, H, W)` to `(C*b², H/b, W/b)`.
+    SpaceToDepth(SpaceToDepth),
+    /// ONNX `Resize`, nearest or (n-)linear, with any coordinate transform.
+    Resize(Resize),
 }
 
 impl<T: Scalar> Layer<T> {
@@ -95,6 +123,13 @@ impl<T: Scalar> Layer<T> {
             Layer::Dropout(d) => d.describe(),
             Layer::Reshape(r) => r.describe(),
             Layer::Permute(p) => p.describe(),
+            Layer::Slice(s) => s.describe(),
+            Layer::ScaleShift(s) => s.describe(),
+            Layer::Expand(e) => e.describe(),
+            Layer::Reduce(r) => r.describe(),
+            Layer::DepthToSpace(d) => d.describe(),
+            Layer::SpaceToDepth(s) => s.describe(),
+            Layer::Resize(r) => r.describe(),
         }
     }
 
@@ -111,6 +146,7 @@ impl<T: Scalar> Layer<T> {
             Layer::BatchNorm(b) => b.num_params(),
             Layer::Conv1d(c) => c.num_params(),
             Layer::ConvTranspose2d(c) => c.num_params(),
+            Layer::ScaleShift(s) => s.num_params(),
             Layer::Pad(_)
             | Layer::Flatten(_)
             | Layer::AvgPool2d(_)
@@ -119,7 +155,13 @@ impl<T: Scalar> Layer<T> {
             | Layer::Identity(_)
             | Layer::Dropout(_)
             | Layer::Reshape(_)
-            | Layer::Permute(_) => 0,
+            | Layer::Permute(_)
+            | Layer::Slice(_)
+            | Layer::Expand(_)
+            | Layer::Reduce(_)
+            | Layer::DepthToSpace(_)
+            | Layer::SpaceToDepth(_)
+            | Layer::Resize(_) => 0,
         }
     }
 
@@ -160,6 +202,13 @@ impl<T: Scalar> Layer<T> {
             Layer::Dropout(d) => Layer::Dropout(*d),
             Layer::Reshape(r) => Layer::Reshape(*r),
             Layer::Permute(p) => Layer::Permute(*p),
+            Layer::Slice(s) => Layer::Slice(*s),
+            Layer::ScaleShift(s) => Layer::ScaleShift(s.cast()?),
+            Layer::Expand(e) => Layer::Expand(*e),
+            Layer::Reduce(r) => Layer::Reduce(r.clone()),
+            Layer::DepthToSpace(d) => Layer::DepthToSpace(*d),
+            Layer::SpaceToDepth(s) => Layer::SpaceToDepth(*s),
+            Layer::Resize(r) => Layer::Resize(r.clone()),
         })
     }
 }
@@ -200,6 +249,13 @@ from_layer!(
     Dropout(Dropout),
     Reshape(Reshape),
     Permute(Permute),
+    Slice(Slice),
+    ScaleShift(ScaleShift<T>),
+    Expand(Expand),
+    Reduce(Reduce),
+    DepthToSpace(DepthToSpace),
+    SpaceToDepth(SpaceToDepth),
+    Resize(Resize),
 );
 
 /// Fails with the index of the first NaN or infinite value.

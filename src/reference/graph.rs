@@ -89,7 +89,10 @@ pub fn forward_graph<T: Scalar>(
 
 /// Concatenation along `axis`, with its own index arithmetic: the output is read as `outer` blocks (the
 /// axes before `axis`), each the inputs' slabs one after another.
-fn concat(ins: &[&(Vec<f64>, Shape)], axis: usize) -> std::result::Result<(Vec<f64>, Shape), String> {
+fn concat(
+    ins: &[&(Vec<f64>, Shape)],
+    axis: usize,
+) -> std::result::Result<(Vec<f64>, Shape), String> {
     let first = ins[0].1.dims();
     if axis >= first.len() {
         return Err(format!("axis {axis} is not an axis of {}", ins[0].1));
@@ -99,7 +102,10 @@ fn concat(ins: &[&(Vec<f64>, Shape)], axis: usize) -> std::result::Result<(Vec<f
     for (_, s) in ins {
         let d = s.dims();
         if d.len() != first.len() || (0..d.len()).any(|a| a != axis && d[a] != first[a]) {
-            return Err(format!("cannot stack {} and {s} along axis {axis}", ins[0].1));
+            return Err(format!(
+                "cannot stack {} and {s} along axis {axis}",
+                ins[0].1
+            ));
         }
         dims[axis] += d[axis];
     }

@@ -8,6 +8,8 @@ mod graph;
 mod pool;
 mod probe;
 mod reindex;
+mod resize;
+mod tensor;
 
 pub(crate) use graph::{forward_graph, GraphNode, GraphOp};
 pub use probe::{probe, Probe};
@@ -72,12 +74,7 @@ fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
             format!("{} elements", r.shape().numel()),
             "the element counts differ",
         )),
-        Layer::Linear(l) => match shape {
-            Shape::Flat(n) if n == l.in_features() => {
-                Ok((linear(l, &x), Shape::Flat(l.out_features())))
-            }
-            _ => Err(wrong(format!("({})", l.in_features()), "wrong input")),
-        },
+        Layer::Linear(l) => linear(l, shape, &x),
         Layer::BatchNorm(b) => batchnorm(b, shape, x),
         Layer::Conv2d(c) => conv::conv2d(c, shape, &x),
         Layer::Conv1d(c) => conv::conv1d(c, shape, &x),
@@ -87,20 +84,36 @@ fn step<T: Scalar>(layer: &Layer<T>, shape: Shape, x: Vec<f64>) -> Step {
         Layer::Pad(p) => reindex::pad(p, shape, &x),
         Layer::Upsample(u) => reindex::upsample(u, shape, &x),
         Layer::Permute(p) => reindex::permute(p, shape, &x),
+        Layer::Slice(s) => tensor::slice(s, shape, &x),
+        Layer::ScaleShift(s) => tensor::scale_shift(s, shape, &x),
+        Layer::Expand(e) => tensor::expand(e, shape, &x),
+        Layer::Reduce(r) => tensor::reduce(r, shape, &x),
+        Layer::DepthToSpace(d) => tensor::depth_to_space(d, shape, &x),
+        Layer::SpaceToDepth(s) => tensor::space_to_depth(s, shape, &x),
+        Layer::Resize(r) => resize::resize(r, shape, &x),
     }
 }
 
-fn linear<T: Scalar>(l: &Linear<T>, x: &[f64]) -> Vec<f64> {
-    let w = l.weight();
-    (0..l.out_features())
-        .map(|o| {
+/// `W x + b` over the last axis: the same weight at every position of the leading axes.
+fn linear<T: Scalar>(l: &Linear<T>, shape: Shape, x: &[f64]) -> Step {
+    let (w, n_in, n_out) = (l.weight(), l.in_features(), l.out_features());
+    let mut dims = shape.dims();
+    match dims.last_mut() {
+        Some(last) if *last == n_in => *last = n_out,
+        _ => return Err(wrong(format!("(..., {n_in})"), "wrong last axis")),
+    }
+    let mut y = Vec::new();
+    for at in x.chunks(n_in) {
+        for o in 0..n_out {
             let mut s = l.bias().map_or(0.0, |b| b[o].widen());
-            for (i, xi) in x.iter().enumerate() {
+            for (i, xi) in at.iter().enumerate() {
                 s += w[[o, i]].widen() * xi;
             }
-            s
-        })
-        .collect()
+            y.push(s);
+        }
+    }
+    let out = Shape::from_dims(&dims).ok_or_else(|| wrong("a valid rank", "too many axes"))?;
+    Ok((y, out))
 }
 
 /// `gamma * (x - mean) / sqrt(var + eps) + beta`, element by element, with the channel of each element.

@@ -109,26 +109,33 @@ pub(super) fn upsample(u: &Upsample, shape: Shape, x: &[f64]) -> Step {
     Ok((y, reshaped(shape, c, [h * sh, w * sw])))
 }
 
+/// Output element `o` (coordinates in the output) is the input element whose coordinate along axis
+/// `dims[i]` is `o[i]`: an odometer over the output, the input index summed from its own strides.
 pub(super) fn permute(p: &Permute, shape: Shape, x: &[f64]) -> Step {
-    let Shape::Chw { c, h, w } = shape else {
-        return Err(wrong("(C, H, W)", "wrong input"));
-    };
-    let (dims, size, stride) = (p.dims(), [c, h, w], [h * w, w, 1]);
-    let out = [size[dims[0]], size[dims[1]], size[dims[2]]];
+    let dims = p.dims();
+    let size = shape.dims();
+    if size.len() != dims.len() {
+        return Err(wrong(format!("{} axes", dims.len()), "wrong rank"));
+    }
+    let rank = size.len();
+    let mut stride = vec![1usize; rank];
+    for a in (0..rank.saturating_sub(1)).rev() {
+        stride[a] = stride[a + 1] * size[a + 1];
+    }
+    let out: Vec<usize> = dims.iter().map(|&d| size[d]).collect();
     let mut y = Vec::with_capacity(x.len());
-    for a in 0..out[0] {
-        for b in 0..out[1] {
-            for e in 0..out[2] {
-                y.push(x[a * stride[dims[0]] + b * stride[dims[1]] + e * stride[dims[2]]]);
+    let mut at = vec![0usize; rank];
+    for _ in 0..x.len() {
+        let src: usize = (0..rank).map(|i| at[i] * stride[dims[i]]).sum();
+        y.push(x[src]);
+        for i in (0..rank).rev() {
+            at[i] += 1;
+            if at[i] < out[i] {
+                break;
             }
+            at[i] = 0;
         }
     }
-    Ok((
-        y,
-        Shape::Chw {
-            c: out[0],
-            h: out[1],
-            w: out[2],
-        },
-    ))
+    let shape = Shape::from_dims(&out).ok_or_else(|| wrong("a valid rank", "too many axes"))?;
+    Ok((y, shape))
 }

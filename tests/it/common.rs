@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use linear_collapse::io::{npy, safetensors::Weights};
 use linear_collapse::layer::{
     AvgPool2d, AvgPool2dConfig, BatchNorm, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig,
-    ConvTranspose2d, Flatten, Layer, Linear, Pad, PadMode,
+    ConvTranspose2d, Flatten, Layer, Linear, Pad, PadMode, ScaleShift,
 };
 use linear_collapse::verify::Comparison;
 use linear_collapse::{Scalar, Shape};
@@ -199,6 +199,11 @@ pub fn abs_chain<T: Scalar>(chain: &[Layer<T>]) -> Vec<Layer<f64>> {
                     PadMode::Circular => PadMode::Circular,
                 };
                 Pad::new(p.padding(), mode).expect("valid").into()
+            }
+            Layer::ScaleShift(s) => {
+                ScaleShift::new(s.scale().map(|a| a.map(abs)), s.shift().map(|a| a.map(abs)))
+                    .expect("valid")
+                    .into()
             }
             // the rest have non-negative coefficients and no bias
             other => other.cast().expect("widens"),

@@ -135,7 +135,11 @@ fn linear_given_an_image() {
         &chain,
         Shape::chw(1, 7, 7),
         1,
-        &["(2, 5, 5)", "flat input", "Flatten"],
+        &[
+            "(2, 5, 5)",
+            "in_features is 50 but the input's last axis has 5",
+            "Flatten",
+        ],
     );
 }
 

@@ -114,3 +114,28 @@ fn external_data_must_stay_in_the_models_folder() {
     assert!(e.contains("tensor") && e.contains(".data"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `MatMul` by a constant on a `(N, 3, 2)` input is a Linear over the last axis; the `Add` after it folds
+/// into its bias only when the constant is a bias over that axis: `(3,)` does, `(3, 1)` (one value per
+/// row, the same length) does not.
+#[test]
+fn matmul_add_folds_only_a_bias_over_the_last_axis() {
+    use linear_collapse::graph::Op;
+    use linear_collapse::layer::Layer;
+    for (file, folded) in [("matmul_add_bias", true), ("matmul_add_column", false)] {
+        let path = data_dir().join(format!("extra/{file}.onnx"));
+        let m = import(&OnnxModel::read(path).unwrap()).unwrap();
+        let Op::Layer(Layer::Linear(fc)) = &m.model.nodes()[0].op else {
+            panic!("{file}: {:?}", m.model.nodes()[0].op)
+        };
+        assert_eq!(fc.bias().is_some(), folded, "{file}");
+        assert_eq!(m.model.nodes().len(), if folded { 1 } else { 2 }, "{file}");
+        if folded {
+            // x = [[1, 0], [0, 1], [1, 1]]: rows of W^T = [[1, 2, 3], [4, 5, 6]] plus [10, 20, 30]
+            let x = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+            let y = linear_collapse::verify::forward_model(&m.model, &x).unwrap();
+            let want = [11.0, 22.0, 33.0, 14.0, 25.0, 36.0, 15.0, 27.0, 39.0];
+            assert_eq!(y, want, "{file}");
+        }
+    }
+}

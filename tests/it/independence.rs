@@ -2,7 +2,7 @@
 //! too) may name, of this crate, only an allow-list: `layer`, `Error`, `Result`, `Scalar`, `Shape`, and its
 //! own submodules. Anything else (`use`, `pub use` re-exports, or a `crate::`/`super::` path in the code)
 //! fails the test, and so does the shared size arithmetic (`geometry`, `out_dims`, `extent`) even through
-//! `layer`.
+//! `layer`, and the layers' index helpers (`Slice::input_index`, `ScaleShift::per_channel`, ...).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,18 @@ const ALLOWED: &[&str] = &["layer", "Error", "Result", "Scalar", "Shape", "refer
 
 /// Size arithmetic the reference must redo on its own, whatever path reaches it.
 const ARITHMETIC: &[&str] = &["geometry", "Geometry2d", "out_dims", "out_dim", "extent"];
+
+/// The layers' helpers that compute indices or values the reference must work out itself: called as a
+/// method or function, they are offences too.
+const HELPERS: &[&str] = &[
+    "out_dims",
+    "out_dim",
+    "extent",
+    "input_index",
+    "input_range",
+    "per_channel",
+    "matrix_is_weight",
+];
 
 /// Source text with `//` comments and string literals removed (doc comments may mention anything).
 fn code_only(src: &str) -> String {
@@ -155,7 +167,7 @@ fn violations(src: &str, depth: usize) -> Vec<String> {
         .collect();
     let toks = tokens(&code_only(src));
     for w in toks.windows(2) {
-        if ["out_dims", "out_dim", "extent"].contains(&w[0].as_str()) && w[1] == "(" {
+        if HELPERS.contains(&w[0].as_str()) && w[1] == "(" {
             found.push(format!("calls the shared size arithmetic `{}`", w[0]));
         }
     }
@@ -225,6 +237,8 @@ fn scanner_catches_planted_mentions() {
         ("use crate::{layer::{Layer, geometry::out_dim}, Shape};", 1),
         ("let d = g.out_dims([h, w]);", 1),
         ("let e = g.extent(0);", 1),
+        ("let k = s.input_index(i);", 1),
+        ("let (scale, shift) = s.per_channel(shape)?;", 1),
     ];
     for (src, depth) in planted {
         assert!(!violations(src, depth).is_empty(), "missed: {src}");

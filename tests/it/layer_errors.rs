@@ -13,7 +13,7 @@ use crate::errors::{assert_chain_error, assert_mentions};
 
 /// A constructor's error: an [`Error::InvalidLayer`] printing every one of `parts`.
 #[track_caller]
-fn assert_invalid<T: std::fmt::Debug>(r: Result<T, Error>, parts: &[&str]) {
+pub(crate) fn assert_invalid<T: std::fmt::Debug>(r: Result<T, Error>, parts: &[&str]) {
     let e = r.unwrap_err();
     assert!(matches!(e, Error::InvalidLayer { .. }), "{e:?}");
     assert_mentions(&e, parts);
@@ -358,11 +358,20 @@ fn dropout_reshape_permute_errors() {
         ],
     );
     assert_invalid(
-        Permute::new([0, 1, 3]),
+        Permute::new(&[0, 1, 3]),
         &["Permute[0, 1, 3]", "permutation of [0, 1, 2]"],
     );
-    let chain: Vec<Layer<f32>> = vec![Permute::new([0, 2, 1]).unwrap().into()];
-    assert_chain_error(&chain, Shape::cl(2, 3), 0, &["takes a (C, H, W) input"]);
+    assert_invalid(Permute::new(&[1, 0, 0]), &["permutation of [0, 1, 2]"]);
+    assert_invalid(Permute::new(&[]), &["Permute[]", "1 to 7 axes, got 0"]);
+    let eight: Vec<usize> = (0..8).collect();
+    assert_invalid(Permute::new(&eight), &["1 to 7 axes, got 8"]);
+    let chain: Vec<Layer<f32>> = vec![Permute::new(&[0, 2, 1]).unwrap().into()];
+    assert_chain_error(
+        &chain,
+        Shape::cl(2, 3),
+        0,
+        &["3 axes", "it permutes 3 axes but the input has 2"],
+    );
 }
 
 /// A shape error deeper in a chain names that layer, after the new layers before it passed.
@@ -374,7 +383,7 @@ fn error_after_new_layers_names_the_right_index() {
         AvgPool2d::new([2, 2], AvgPool2dConfig::default())
             .unwrap()
             .into(),
-        Permute::new([0, 2, 1]).unwrap().into(),
+        Permute::new(&[0, 2, 1]).unwrap().into(),
         Reshape::new(Shape::flat(19)).unwrap().into(),
     ];
     // (2, 4, 6) -> pad (2, 6, 8) -> pool (2, 3, 4) -> permute (2, 4, 3): 24 elements, not 19

@@ -11,27 +11,48 @@ use ndarray::{array, Array1, Array4};
 
 /// `layer` applied to `x` by the lowered map and by the reference both give `want`, of shape `out`.
 #[track_caller]
-fn assert_gives(layer: impl Into<Layer<f64>>, input: Shape, x: &[f64], out: Shape, want: &[f64]) {
+pub(crate) fn assert_gives(
+    layer: impl Into<Layer<f64>>,
+    input: Shape,
+    x: &[f64],
+    out: Shape,
+    want: &[f64],
+) {
+    assert_gives_within(layer, input, x, out, want, 1e-12);
+}
+
+/// [`assert_gives`] to a relative `tol` (a Resize computes its weights in `f32`, as onnxruntime does).
+#[track_caller]
+pub(crate) fn assert_gives_within(
+    layer: impl Into<Layer<f64>>,
+    input: Shape,
+    x: &[f64],
+    out: Shape,
+    want: &[f64],
+    tol: f64,
+) {
     let layer = layer.into();
     let what = layer.describe();
     let (y, shape) = reference::forward(std::slice::from_ref(&layer), input, x).expect("reference");
     assert_eq!(shape, out, "{what}: reference shape");
-    assert_close_exact(&y, want, &format!("{what}: reference"));
+    assert_close_to(&y, want, tol, &format!("{what}: reference"));
     let map = lower::lower(&layer, input).expect("lowers");
     let y = map.apply(&Array1::from(x.to_vec()));
-    assert_close_exact(
-        y.as_slice().expect("contiguous"),
-        want,
-        &format!("{what}: lowered"),
-    );
+    let y = y.as_slice().expect("contiguous");
+    assert_close_to(y, want, tol, &format!("{what}: lowered"));
 }
 
 #[track_caller]
-fn assert_close_exact(got: &[f64], want: &[f64], what: &str) {
+pub(crate) fn assert_close_exact(got: &[f64], want: &[f64], what: &str) {
+    assert_close_to(got, want, 1e-12, what);
+}
+
+#[track_caller]
+fn assert_close_to(got: &[f64], want: &[f64], tol: f64, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
-            (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+            (g - w).abs() <= tol * w.abs().max(1.0),
             "{what}: [{i}] = {g}, want {w}"
         );
     }
@@ -253,7 +274,7 @@ fn upsample_nearest() {
 /// `x.permute(0, 1, 3, 2)` on one `1x2x3` sample: a transpose of the image.
 #[test]
 fn permute_swaps_height_and_width() {
-    let p = Permute::new([0, 2, 1]).unwrap();
+    let p = Permute::new(&[0, 2, 1]).unwrap();
     let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     assert_gives(
         p,
@@ -263,7 +284,7 @@ fn permute_swaps_height_and_width() {
         &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0],
     );
     // channels last: (c, h, w) -> (h, w, c)
-    let p = Permute::new([1, 2, 0]).unwrap();
+    let p = Permute::new(&[1, 2, 0]).unwrap();
     let x = [1.0, 2.0, 3.0, 4.0];
     assert_gives(
         p,
@@ -271,6 +292,27 @@ fn permute_swaps_height_and_width() {
         &x,
         Shape::chw(1, 2, 2),
         &[1.0, 3.0, 2.0, 4.0],
+    );
+}
+
+/// `x.permute(0, 2, 1)` on one `(2, 3)` sample (a matrix transpose), and `x.permute(0, 4, 3, 2, 1)` on one
+/// `(1, 2, 1, 2)` sample: element `(0, a, 0, b)` goes to `(b, 0, a, 0)`.
+#[test]
+fn permute_any_rank() {
+    let p = Permute::new(&[1, 0]).unwrap();
+    let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let want = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
+    assert_gives(p, Shape::cl(2, 3), &x, Shape::cl(3, 2), &want);
+    let p = Permute::new(&[3, 2, 1, 0]).unwrap();
+    let input = Shape::from_dims(&[1, 2, 1, 2]).unwrap();
+    let out = Shape::from_dims(&[2, 1, 2, 1]).unwrap();
+    assert_gives(p, input, &[1.0, 2.0, 3.0, 4.0], out, &[1.0, 3.0, 2.0, 4.0]);
+    assert_gives(
+        Permute::new(&[0]).unwrap(),
+        Shape::flat(2),
+        &[1.0, 2.0],
+        Shape::flat(2),
+        &[1.0, 2.0],
     );
 }
 

@@ -1,15 +1,17 @@
 //! The integration tests, built as one binary (`cargo test --test integration`).
 //!
 //! - `golden`: the PyTorch/onnxruntime cases of `tests/data/`, the outside oracle;
+//! - `golden_layers`: the same for the layers of any rank, one layer per case (`tests/data/layers/`);
 //! - `props`: property tests over random geometries: collapse == probe == forward == lowered maps;
 //! - `errors`: every invalid input is a clear `Err` naming the layer and the reason, never a panic;
 //! - `determinism`: `Par::Seq` and `Par::Rayon` with 1 or 2 threads give the same bits;
 //! - `import`: models both PyTorch exporters wrote, imported, collapsed and checked;
 //! - `independence`: the reference does not import the code it checks;
 //! - `layers`: PyTorch's semantics of each layer beyond Conv2d/Linear on tiny hand-checked inputs;
+//! - `tensor_layers`: the same for the layers of any rank, from ONNX's operator examples;
 //! - `layer_props`: property tests of those layers, alone and in random chains with Conv2d and Linear
-//!   (their strategies live in `specs`);
-//! - `layer_errors`: their validation errors.
+//!   (their strategies live in `specs` and, for the layers of any rank, `tensor_specs`);
+//! - `layer_errors`, `tensor_layer_errors`: their validation errors.
 
 #[cfg(feature = "cli")]
 mod cli;
@@ -18,6 +20,7 @@ mod determinism;
 mod docs;
 mod errors;
 mod golden;
+mod golden_layers;
 mod import;
 mod independence;
 mod layer_errors;
@@ -26,6 +29,9 @@ mod layers;
 mod model;
 mod props;
 mod specs;
+mod tensor_layer_errors;
+mod tensor_layers;
+mod tensor_specs;
 
 /// Every allocation is recorded, so the memory-guard tests can see what `collapse` allocated.
 #[global_allocator]

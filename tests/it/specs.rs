@@ -15,6 +15,10 @@ use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use crate::props::{build_conv, conv_params, rand_array, ConvParams};
+use crate::tensor_specs::{
+    depth_to_space_spec, expand_spec, linear_spec, reduce_spec, resize_spec, scale_shift_spec,
+    slice_spec, space_to_depth_spec, TensorSpec,
+};
 
 /// One layer without its weights.
 #[derive(Clone, Debug)]
@@ -68,7 +72,9 @@ pub(crate) enum Spec {
     Identity,
     Dropout(f64),
     Reshape(Shape),
-    Permute([usize; 3]),
+    Permute(Vec<usize>),
+    /// A layer of any rank (`crate::tensor_specs`).
+    Tensor(TensorSpec),
 }
 
 /// `floor((n + lo + hi - d*(k-1) - 1) / s) + 1`, `None` when not positive.
@@ -200,12 +206,13 @@ impl Spec {
                 like(input, [c, h * sh, w * sw])
             }
             Spec::Reshape(target) => *target,
+            Spec::Tensor(t) => t.out(input)?,
             Spec::Permute(d) => {
-                let Shape::Chw { c, h, w } = input else {
+                let s = input.dims();
+                if s.len() != d.len() {
                     return None;
-                };
-                let s = [c, h, w];
-                Shape::chw(s[d[0]], s[d[1]], s[d[2]])
+                }
+                Shape::from_dims(&d.iter().map(|&a| s[a]).collect::<Vec<_>>())?
             }
         })
     }
@@ -314,7 +321,8 @@ impl Spec {
             Spec::Identity => Identity.into(),
             Spec::Dropout(p) => Dropout::new(*p).expect("in [0, 1]").into(),
             Spec::Reshape(s) => Reshape::new(*s).expect("no zero dimension").into(),
-            Spec::Permute(d) => Permute::new(*d).expect("a permutation").into(),
+            Spec::Permute(d) => Permute::new(d).expect("a permutation").into(),
+            Spec::Tensor(t) => t.build(input, rng),
         }
     }
 
@@ -331,6 +339,7 @@ impl Spec {
             } => return input.numel() * c_out / groups * kernel[0] * kernel[1],
             Spec::AvgPool2d { kernel, .. } => kernel[0] * kernel[1],
             Spec::AvgPool1d { kernel, .. } => *kernel,
+            Spec::Tensor(t) => return t.cost(input, output),
             _ => 1,
         };
         output.numel() * taps
@@ -499,16 +508,12 @@ pub(crate) fn upsample_spec(input: Shape) -> BoxedStrategy<Spec> {
         .boxed()
 }
 
-pub(crate) fn permute_spec() -> BoxedStrategy<Spec> {
-    let perms = vec![
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
-    prop::sample::select(perms).prop_map(Spec::Permute).boxed()
+/// Any permutation of the axes of `input`.
+pub(crate) fn permute_spec(input: Shape) -> BoxedStrategy<Spec> {
+    Just((0..input.rank()).collect::<Vec<usize>>())
+        .prop_shuffle()
+        .prop_map(Spec::Permute)
+        .boxed()
 }
 
 /// A reshape to another shape with as many elements: transposed sizes, merged axes, a sequence or flat.
@@ -544,8 +549,16 @@ fn image_layer(input: Shape) -> BoxedStrategy<Spec> {
         2 => conv_transpose2d_spec(input),
         1 => upsample_spec(input),
         1 => identity_or_dropout(),
-        1 => permute_spec(),
+        1 => permute_spec(input),
         1 => reshape_spec(input, true),
+        1 => linear_spec(),
+        1 => slice_spec(input),
+        1 => scale_shift_spec(input),
+        1 => expand_spec(input),
+        1 => reduce_spec(input),
+        1 => depth_to_space_spec(input),
+        1 => space_to_depth_spec(input),
+        1 => resize_spec(input),
     ]
     .boxed()
 }
@@ -559,13 +572,41 @@ fn sequence_layer(input: Shape) -> BoxedStrategy<Spec> {
         2 => pad_spec(input),
         1 => upsample_spec(input),
         1 => identity_or_dropout(),
+        1 => linear_spec(),
+        1 => slice_spec(input),
+        1 => scale_shift_spec(input),
+        1 => reduce_spec(input),
+        1 => resize_spec(input),
     ]
     .boxed()
 }
 
-/// Keeps the chains small: at most 10 per spatial axis, 8 channels, 400 elements.
+/// Any layer from the menu that fits a sample of another rank: flat, no axis, or 4 to 7 axes.
+fn tensor_layer(input: Shape) -> BoxedStrategy<Spec> {
+    let mut menu = vec![
+        (1, scale_shift_spec(input)),
+        (1, expand_spec(input)),
+        (1, identity_or_dropout()),
+    ];
+    if input.rank() > 0 {
+        menu.extend([
+            (2, linear_spec()),
+            (2, slice_spec(input)),
+            (1, permute_spec(input)),
+            (1, batchnorm_spec()),
+            (1, reshape_spec(input, false)),
+            (1, reduce_spec(input)),
+            (1, resize_spec(input)),
+        ]);
+    }
+    prop::strategy::Union::new_weighted(menu).boxed()
+}
+
+/// Keeps the chains small: at most 10 per axis, 8 channels, 400 elements.
 fn small(s: Shape) -> bool {
-    s.numel() <= 400 && s.dims().iter().all(|&d| d <= 10) && s.dims()[0] <= 8
+    s.numel() <= 400
+        && s.dims().iter().all(|&d| d <= 10)
+        && s.dims().first().is_none_or(|&c| c <= 8)
 }
 
 /// `depth` layers, each drawn for the shape the one before outputs.
@@ -575,7 +616,8 @@ fn layers(depth: usize, input: Shape) -> BoxedStrategy<Vec<Spec>> {
     }
     let layer = match input {
         Shape::Cl { .. } => sequence_layer(input),
-        _ => image_layer(input),
+        Shape::Chw { .. } => image_layer(input),
+        Shape::Flat(_) | Shape::Nd(_) => tensor_layer(input),
     };
     layer
         .prop_filter("too large", move |s| s.out(input).is_some_and(small))

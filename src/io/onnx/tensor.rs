@@ -57,19 +57,6 @@ pub(crate) fn tensor_f32(t: &TensorProto) -> Result<ArrayD<f32>> {
     ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| fail(e.to_string()))
 }
 
-/// The values of an INT64 tensor (from `int64_data` or little-endian `raw_data`), flattened in row-major
-/// order: the `shape` input of `Reshape`, the `pads` of `Pad`.
-///
-/// # Errors
-/// [`Error::Format`] naming the tensor when it is not INT64 or its data does not match its dims.
-pub(crate) fn tensor_i64(t: &TensorProto) -> Result<Vec<i64>> {
-    let fail = |m: String| Error::format(format!("tensor '{}'", t.name), m);
-    if t.data_type != DataType::Int64 as i32 {
-        return Err(fail(unexpected_type(t, "INT64")));
-    }
-    Ok(tensor_ints(t)?.into_raw_vec_and_offset().0)
-}
-
 /// An integer or boolean tensor (INT8 to INT64, UINT8 to UINT64, BOOL) as an `i64` array; UINT64 values
 /// past `i64::MAX` are refused.
 ///

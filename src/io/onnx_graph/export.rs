@@ -75,7 +75,11 @@ pub fn rewrite(m: &OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Res
     for (k, node) in graph.node.iter().enumerate() {
         if !removed.contains(&k) {
             let mut kept = node.clone();
-            for o in kept.output.iter_mut().filter(|o| written.contains(o.as_str())) {
+            for o in kept
+                .output
+                .iter_mut()
+                .filter(|o| written.contains(o.as_str()))
+            {
                 *o = names.fresh("lc_unused");
             }
             nodes.push(kept);
@@ -150,7 +154,12 @@ impl Names {
         let taken = graph
             .node
             .iter()
-            .flat_map(|n| n.input.iter().chain(&n.output).chain(std::iter::once(&n.name)))
+            .flat_map(|n| {
+                n.input
+                    .iter()
+                    .chain(&n.output)
+                    .chain(std::iter::once(&n.name))
+            })
             .chain(graph.initializer.iter().map(|t| &t.name))
             .chain(graph.input.iter().map(|v| &v.name))
             .chain(graph.output.iter().map(|v| &v.name))

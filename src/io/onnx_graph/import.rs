@@ -83,12 +83,14 @@ impl Imported {
     /// [`Error::Unsupported`] when the entry or exit is a value inside one ONNX node, which has no name in
     /// the file.
     pub fn writable(&self, nodes: &[usize], entry: Src, exit: usize) -> Result<(String, String)> {
-        let inside = |what: &str| Error::Unsupported {
+        let inside = |what: &str| {
+            Error::Unsupported {
             op_type: "run".into(),
             detail: format!(
                 "the run of {} nodes {what} a value inside one ONNX node, which has no name to rewrite",
                 nodes.len()
             ),
+        }
         };
         let entry = match entry {
             Src::Input => self.input.clone(),
@@ -178,15 +180,15 @@ impl<'g, 'a> Builder<'g, 'a> {
     }
 
     fn node(&mut self, k: usize, node: &'g NodeProto) -> Result<()> {
-        let args: Vec<Arg<'_, 'g>> = node
-            .input
-            .iter()
-            .map(|i| self.arg(i))
-            .collect();
+        let args: Vec<Arg<'_, 'g>> = node.input.iter().map(|i| self.arg(i)).collect();
         let outs: Vec<Option<Shape>> = node
             .output
             .iter()
-            .map(|o| act(self.analysis, o).filter(|a| a.batched).and_then(sample_shape))
+            .map(|o| {
+                act(self.analysis, o)
+                    .filter(|a| a.batched)
+                    .and_then(sample_shape)
+            })
             .collect();
         let mappable = node.domain.is_empty()
             && args.iter().any(|a| matches!(a, Arg::Data { .. }))
@@ -220,7 +222,10 @@ impl<'g, 'a> Builder<'g, 'a> {
         }
         match self.analysis.values.get(name) {
             Some(Value::Const(c)) => Arg::Const(c),
-            Some(Value::Act(a)) => match (self.names.get(name), a.batched.then(|| sample_shape(a)).flatten()) {
+            Some(Value::Act(a)) => match (
+                self.names.get(name),
+                a.batched.then(|| sample_shape(a)).flatten(),
+            ) {
                 (Some(&src), Some(shape)) => Arg::Data {
                     src,
                     shape,
@@ -234,7 +239,13 @@ impl<'g, 'a> Builder<'g, 'a> {
     }
 
     /// The mapper's model nodes, in order; each reads node inputs or earlier emits.
-    fn emit(&mut self, k: usize, node: &'g NodeProto, args: &[Arg<'_, 'g>], emits: Vec<Emit>) -> Result<()> {
+    fn emit(
+        &mut self,
+        k: usize,
+        node: &'g NodeProto,
+        args: &[Arg<'_, 'g>],
+        emits: Vec<Emit>,
+    ) -> Result<()> {
         let mut made: Vec<Src> = Vec::with_capacity(emits.len());
         for e in emits {
             let srcs = e
@@ -251,7 +262,10 @@ impl<'g, 'a> Builder<'g, 'a> {
                     From::Emit(j) => Ok(made[j]),
                 })
                 .collect::<Result<Vec<Src>>>()?;
-            let value = e.writes.and_then(|o| node.output.get(o)).map(String::as_str);
+            let value = e
+                .writes
+                .and_then(|o| node.output.get(o))
+                .map(String::as_str);
             made.push(self.push(vec![k], value, e.op, srcs)?);
         }
         Ok(())
@@ -259,8 +273,20 @@ impl<'g, 'a> Builder<'g, 'a> {
 
     /// A `MatMul` then an `Add` of a bias vector (how `nn.Linear` is often exported): the bias folds into
     /// the Linear when the MatMul's output has no other reader. True when it did.
-    fn fold_bias(&mut self, k: usize, node: &'g NodeProto, args: &[Arg<'_, 'g>], emits: &[Emit]) -> Result<bool> {
-        let ([Arg::Data { src: Src::Node(j), .. }, Arg::Const(c)] | [Arg::Const(c), Arg::Data { src: Src::Node(j), .. }]) = args else {
+    fn fold_bias(
+        &mut self,
+        k: usize,
+        node: &'g NodeProto,
+        args: &[Arg<'_, 'g>],
+        emits: &[Emit],
+    ) -> Result<bool> {
+        let ([Arg::Data {
+            src: Src::Node(j), ..
+        }, Arg::Const(c)]
+        | [Arg::Const(c), Arg::Data {
+            src: Src::Node(j), ..
+        }]) = args
+        else {
             return Ok(false);
         };
         if node.op_type != "Add" || emits.len() != 1 {
@@ -274,13 +300,18 @@ impl<'g, 'a> Builder<'g, 'a> {
             .as_deref()
             .is_some_and(|v| self.readers.get(v) == Some(&1));
         let dims = c.dims();
-        let vector = dims.last() == Some(&l.out_features()) && dims.iter().rev().skip(1).all(|&d| d == 1);
-        if l.bias().is_some() || !single || !vector || dims.len() > self.shapes[j].map_or(0, |s| s.rank() + 1) {
+        let vector =
+            dims.last() == Some(&l.out_features()) && dims.iter().rev().skip(1).all(|&d| d == 1);
+        if l.bias().is_some()
+            || !single
+            || !vector
+            || dims.len() > self.shapes[j].map_or(0, |s| s.rank() + 1)
+        {
             return Ok(false);
         }
         let bias: Array1<f32> = c.tensor()?.to_f32().iter().copied().collect();
-        let fused = Linear::new(l.weight().clone(), Some(bias))
-            .map_err(|e| ops::node_err(node, e))?;
+        let fused =
+            Linear::new(l.weight().clone(), Some(bias)).map_err(|e| ops::node_err(node, e))?;
         self.model.replace_op(j, Op::Layer(Layer::Linear(fused)));
         self.onnx_nodes[j].push(k);
         let out = node.output[0].as_str();
@@ -300,7 +331,9 @@ impl<'g, 'a> Builder<'g, 'a> {
             })
             .collect();
         for out in node.output.iter().filter(|o| !o.is_empty()) {
-            let shape = act(self.analysis, out).filter(|a| a.batched).and_then(sample_shape);
+            let shape = act(self.analysis, out)
+                .filter(|a| a.batched)
+                .and_then(sample_shape);
             let op = Op::Nonlinear(ops::nonlinear(node, srcs.len(), shape)?);
             // A known nonlinearity must agree with the analysis on its shape; else it stays opaque.
             let agrees = match &op {
@@ -345,5 +378,6 @@ fn act<'x>(a: &'x Analysis<'_>, name: &str) -> Option<&'x Act> {
 /// crate handles.
 fn sample_shape(a: &Act) -> Option<Shape> {
     let dims = a.dims.as_ref()?;
-    dims.split_first().and_then(|(_, rest)| Shape::from_dims(rest))
+    dims.split_first()
+        .and_then(|(_, rest)| Shape::from_dims(rest))
 }

@@ -69,7 +69,8 @@ pub(crate) fn explicit_pads(
             let mut end = vec![0; k];
             for a in 0..k {
                 let out = spatial[a].div_ceil(strides[a]);
-                let need = (out.saturating_sub(1) * strides[a] + extent[a]).saturating_sub(spatial[a]);
+                let need =
+                    (out.saturating_sub(1) * strides[a] + extent[a]).saturating_sub(spatial[a]);
                 let small = need / 2;
                 (begin[a], end[a]) = if auto == "SAME_UPPER" {
                     (small, need - small)

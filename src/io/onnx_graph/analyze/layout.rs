@@ -331,28 +331,57 @@ pub(crate) fn slice_cuts(n: &Node<'_, '_>, x: &[usize]) -> Result<Option<Vec<Cut
         _ => return Ok(None),
     };
     let axes = match n.ints_from("axes", 3)? {
-        Some(a) => a,
+        Some(a) => Some(a),
         None if n.input(3).is_some() => return Ok(None),
-        None => (0..starts.len() as i64).collect(),
+        None => None,
     };
     let steps = match n.ints(4)? {
-        Some(s) => s,
+        Some(s) => Some(s),
         None if n.input(4).is_some() => return Ok(None),
-        None => vec![1; starts.len()],
+        None => None,
     };
+    cuts(x, &starts, &ends, axes.as_deref(), steps.as_deref())
+        .map(Some)
+        .map_err(|e| n.err(e))
+}
+
+/// ONNX `Slice`'s clamping: each `(start, end, step)` on its axis of `x` (all axes in order when `axes`
+/// is absent, step 1 when `steps` is), negative values counted from the end.
+///
+/// # Errors
+/// When the lists differ in length, an axis is out of range or repeats, or a step is 0.
+pub(crate) fn cuts(
+    x: &[usize],
+    starts: &[i64],
+    ends: &[i64],
+    axes: Option<&[i64]>,
+    steps: Option<&[i64]>,
+) -> std::result::Result<Vec<Cut>, String> {
+    let all: Vec<i64> = (0..starts.len() as i64).collect();
+    let axes = axes.unwrap_or(&all);
+    let ones = vec![1; starts.len()];
+    let steps = steps.unwrap_or(&ones);
     if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
-        return Err(n.err(format!(
+        return Err(format!(
             "starts {starts:?}, ends {ends:?}, axes {axes:?} and steps {steps:?} differ in length"
-        )));
+        ));
     }
-    n.axes("axes", &axes, x.len())?; // in range, no repeats
-    let mut cuts = Vec::with_capacity(axes.len());
+    let r = x.len() as i64;
+    let mut seen = vec![false; x.len()];
+    let mut out = Vec::with_capacity(axes.len());
     for k in 0..axes.len() {
-        let axis = n.axis("axes", axes[k], x.len())?;
+        let a = axes[k];
+        if a < -r || a >= r {
+            return Err(format!("axis {a} is out of range for {r} axes"));
+        }
+        let axis = (if a < 0 { a + r } else { a }) as usize;
+        if std::mem::replace(&mut seen[axis], true) {
+            return Err(format!("axes {axes:?} repeat axis {axis}"));
+        }
         let dim = x[axis] as i64;
         let step = steps[k];
         if step == 0 {
-            return Err(n.err("a step is 0"));
+            return Err("a step is 0".into());
         }
         let clamp = |v: i64, lo: i64, hi: i64| {
             let v = if v < 0 { v.saturating_add(dim) } else { v };
@@ -363,20 +392,16 @@ pub(crate) fn slice_cuts(n: &Node<'_, '_>, x: &[usize]) -> Result<Option<Vec<Cut
         } else {
             (clamp(starts[k], 0, dim - 1), clamp(ends[k], -1, dim - 1))
         };
-        let (span, stride) = if step > 0 {
-            ((end - start).max(0) as u64, step.unsigned_abs())
-        } else {
-            ((start - end).max(0) as u64, step.unsigned_abs())
-        };
-        let len = span.div_ceil(stride);
-        cuts.push(Cut {
+        let span = if step > 0 { end - start } else { start - end };
+        let len = (span.max(0) as u64).div_ceil(step.unsigned_abs());
+        out.push(Cut {
             axis,
             start: start.max(0) as usize,
             step: step.clamp(isize::MIN as i64, isize::MAX as i64) as isize,
             len: len as usize,
         });
     }
-    Ok(Some(cuts))
+    Ok(out)
 }
 
 /// `Slice(x, starts, ends, axes, steps)`.
@@ -665,7 +690,8 @@ pub(crate) fn resize_dims(n: &Node<'_, '_>, x: &[usize]) -> Result<Option<(Vec<u
         if !(s.is_finite() && s > 0.0) {
             return Err(n.err(format!("scale {s} must be positive")));
         }
-        let d = (x[a] as f64 * s).floor();
+        // onnxruntime multiplies in f32: 10 x 0.7f32 is 7, not 6.99...
+        let d = (x[a] as f32 * scales[k]).floor() as f64;
         if !(1.0..=u32::MAX as f64).contains(&d) {
             return Err(n.err(format!("scale {s} gives {d} elements on axis {a}")));
         }

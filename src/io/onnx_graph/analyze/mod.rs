@@ -24,6 +24,7 @@ use crate::io::onnx::{
 use crate::memory;
 use crate::{Error, Result};
 pub(crate) use dims::explicit_pads;
+pub(crate) use layout::cuts;
 pub(crate) use node::Node;
 use tensor::Tensor;
 
@@ -127,8 +128,6 @@ pub(crate) struct Analysis<'a> {
     pub(crate) values: HashMap<&'a str, Value<'a>>,
     /// Per node (in the graph's order): every output is a constant.
     pub(crate) folded: Vec<bool>,
-    /// The batch the graph is analysed at.
-    pub(crate) batch: Batch,
     /// The version of the default operator set.
     pub(crate) opset: i64,
 }
@@ -193,7 +192,11 @@ pub(crate) fn analyze(graph: &GraphProto, opset: i64, budget: u64) -> Result<Ana
             .collect();
         let n = Node::new(node, inputs, opset, batch, budget.saturating_sub(used));
         // A Constant's tensor is read where it lies, not copied.
-        if let (true, Some(t)) = (node.op_type == "Constant", attr_tensor(node, "value")?) {
+        let constant = match node.op_type.as_str() {
+            "Constant" => attr_tensor(node, "value")?,
+            _ => None,
+        };
+        if let Some(t) = constant {
             drop(n);
             if let Some(name) = node.output.first() {
                 values.insert(name, Value::Const(Const::Proto(t)));
@@ -242,7 +245,6 @@ pub(crate) fn analyze(graph: &GraphProto, opset: i64, budget: u64) -> Result<Ana
     Ok(Analysis {
         values,
         folded,
-        batch,
         opset,
     })
 }

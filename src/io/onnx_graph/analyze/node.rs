@@ -4,8 +4,8 @@
 use std::rc::Rc;
 
 use super::tensor::Tensor;
-use super::{Act, Batch, Const, Out, Value};
-use crate::io::onnx::{attr_float, attr_int, attr_ints, attr_string, NodeProto};
+use super::{Act, Batch, Out, Value};
+use crate::io::onnx::{attr_int, attr_ints, attr_string, NodeProto};
 use crate::{memory, Error, Result};
 
 /// One node under analysis.
@@ -42,11 +42,6 @@ impl<'n, 'a> Node<'n, 'a> {
     /// The default operator set's version.
     pub(crate) fn opset(&self) -> i64 {
         self.opset
-    }
-
-    /// The batch the graph is analysed at.
-    pub(crate) fn batch(&self) -> Batch {
-        self.batch
     }
 
     /// An error naming this node.
@@ -150,14 +145,6 @@ impl<'n, 'a> Node<'n, 'a> {
         attr_ints(self.proto, name)
     }
 
-    /// The FLOAT attribute `name`.
-    ///
-    /// # Errors
-    /// [`Error::Format`] when it has another type.
-    pub(crate) fn attr_float(&self, name: &str) -> Result<Option<f32>> {
-        attr_float(self.proto, name)
-    }
-
     /// The STRING attribute `name`.
     ///
     /// # Errors
@@ -254,11 +241,4 @@ impl<'n, 'a> Node<'n, 'a> {
 /// The product of `dims`, or `None` when it overflows.
 pub(crate) fn numel(dims: &[usize]) -> Option<usize> {
     dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
-}
-
-impl Const<'_> {
-    /// True for a constant of one element.
-    pub(crate) fn is_scalar_like(&self) -> bool {
-        numel(&self.dims()) == Some(1)
-    }
 }

@@ -3,15 +3,13 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use crate::io::onnx::{tensor_f32, tensor_ints, type_name, TensorProto};
+use crate::io::onnx::{tensor_f32, tensor_ints, TensorProto};
 use crate::Result;
 
 /// ONNX `TensorProto.DataType` numbers used here.
 pub(crate) mod dtype {
     /// `FLOAT`.
     pub(crate) const FLOAT: i32 = 1;
-    /// `INT32`.
-    pub(crate) const INT32: i32 = 6;
     /// `INT64`.
     pub(crate) const INT64: i32 = 7;
     /// `BOOL`.
@@ -125,11 +123,6 @@ impl Tensor {
             Data::F32(a) => a.clone(),
             Data::I64(a) => a.mapv(|v| v as f32),
         }
-    }
-
-    /// The name of the data type, for messages.
-    pub(crate) fn type_name(&self) -> String {
-        type_name(self.dtype)
     }
 }
 

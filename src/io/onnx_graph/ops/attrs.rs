@@ -43,7 +43,11 @@ impl Window {
         let strides = per_axis(node, "strides", k)?;
         let dilations = per_axis(node, "dilations", k)?;
         let extent: Vec<usize> = (0..k)
-            .map(|a| dilations[a].saturating_mul(kernel[a].saturating_sub(1)).saturating_add(1))
+            .map(|a| {
+                dilations[a]
+                    .saturating_mul(kernel[a].saturating_sub(1))
+                    .saturating_add(1)
+            })
             .collect();
         let auto = attr_string(node, "auto_pad")?.unwrap_or("NOTSET");
         let pads = explicit_pads(auto, attr_ints(node, "pads")?, spatial, &extent, &strides)
@@ -69,13 +73,19 @@ fn per_axis(node: &NodeProto, name: &str, k: usize) -> Result<Vec<usize>> {
             .iter()
             .map(|&x| {
                 usize::try_from(x).ok().filter(|&x| x >= 1).ok_or_else(|| {
-                    node_err(node, Error::invalid("", format!("{name} has {x}; each must be at least 1")))
+                    node_err(
+                        node,
+                        Error::invalid("", format!("{name} has {x}; each must be at least 1")),
+                    )
                 })
             })
             .collect(),
         Some(v) => Err(node_err(
             node,
-            Error::invalid("", format!("{name} has {} values; {k} spatial axes need {k}", v.len())),
+            Error::invalid(
+                "",
+                format!("{name} has {} values; {k} spatial axes need {k}", v.len()),
+            ),
         )),
     }
 }

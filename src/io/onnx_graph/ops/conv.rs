@@ -89,10 +89,14 @@ pub(super) fn conv_transpose(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>>
             let p = [a, b, c, d].map(usize::try_from);
             match p {
                 [Ok(a), Ok(b), Ok(c), Ok(d)] => [a, b, c, d],
-                _ => return Err(ctx.invalid(format!("pads {:?} has a negative entry", [a, b, c, d]))),
+                _ => {
+                    return Err(ctx.invalid(format!("pads {:?} has a negative entry", [a, b, c, d])))
+                }
             }
         }
-        ("NOTSET", Some(p)) => return Err(ctx.invalid(format!("pads has {} values; 4 are needed", p.len()))),
+        ("NOTSET", Some(p)) => {
+            return Err(ctx.invalid(format!("pads has {} values; 4 are needed", p.len())))
+        }
         _ => [0; 4],
     };
     let cfg = ConvTranspose2dConfig {
@@ -104,5 +108,7 @@ pub(super) fn conv_transpose(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>>
             .map_err(|_| ctx.invalid("group is negative"))?,
     };
     let layer = ConvTranspose2d::new(weight, bias(ctx, 2)?, cfg).map_err(|e| ctx.err(e))?;
-    Ok(Some(ctx.chain(vec![Op::Layer(Layer::ConvTranspose2d(layer))])))
+    Ok(Some(
+        ctx.chain(vec![Op::Layer(Layer::ConvTranspose2d(layer))]),
+    ))
 }

@@ -1,4 +1,4 @@
-//! `Identity`, `Dropout` (inference: the identity), `Add`/`Sum` of branches, `Concat` along an axis.
+//! `Identity`, `Dropout` (inference: the identity), and `Concat` along a sample axis.
 
 use super::{Ctx, Emit, From};
 use crate::graph::Op;
@@ -11,21 +11,6 @@ pub(super) fn identity(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
         return Ok(None);
     }
     Ok(Some(ctx.chain(vec![Op::Layer(Layer::Identity(Identity))])))
-}
-
-/// A sum of runtime values of the output's shape.
-pub(super) fn add(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
-    let data = ctx.data_args();
-    let all_data = data.len() == ctx.args.len();
-    let same = data.iter().all(|&i| ctx.data(i) == Some(ctx.outputs[0]));
-    if !(all_data && same && data.len() >= 2) {
-        return Ok(None);
-    }
-    Ok(Some(vec![Emit {
-        op: Op::Add,
-        inputs: data.into_iter().map(From::Arg).collect(),
-        writes: Some(0),
-    }]))
 }
 
 /// A concatenation of runtime values along a sample axis.

@@ -7,15 +7,20 @@
 //! node as linear (it becomes a boundary between linear runs), or an error when it should be linear but is
 //! malformed.
 
+mod arith;
 mod attrs;
 mod conv;
 mod gemm;
+mod index;
 mod merge;
 mod nonlinear;
 mod norm;
 mod pad;
 mod pool;
+mod reduce;
 mod reshape;
+mod resize;
+mod space;
 
 use ndarray::ArrayD;
 
@@ -83,9 +88,17 @@ type Mapper = fn(&Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>>;
 const TABLE: &[(&str, Mapper)] = &[
     ("Identity", merge::identity),
     ("Dropout", merge::identity),
-    ("Add", merge::add),
-    ("Sum", merge::add),
+    ("Add", arith::add),
+    ("Sum", arith::add),
+    ("Sub", arith::sub),
+    ("Mul", arith::mul),
+    ("Div", arith::mul),
+    ("Neg", arith::neg),
     ("Concat", merge::concat),
+    ("Split", index::split),
+    ("Slice", index::slice),
+    ("Gather", index::gather),
+    ("Expand", index::expand),
     ("Gemm", gemm::gemm),
     ("MatMul", gemm::matmul),
     ("Conv", conv::conv),
@@ -93,13 +106,18 @@ const TABLE: &[(&str, Mapper)] = &[
     ("BatchNormalization", norm::batch_norm),
     ("AveragePool", pool::average_pool),
     ("GlobalAveragePool", pool::global_average_pool),
-    ("ReduceMean", pool::reduce_mean),
+    ("ReduceMean", reduce::reduce),
+    ("ReduceSum", reduce::reduce),
     ("Pad", pad::pad),
     ("Flatten", reshape::reshape),
     ("Reshape", reshape::reshape),
     ("Squeeze", reshape::reshape),
     ("Unsqueeze", reshape::reshape),
     ("Transpose", reshape::transpose),
+    ("Resize", resize::resize),
+    ("Upsample", resize::resize),
+    ("DepthToSpace", space::depth_to_space),
+    ("SpaceToDepth", space::space_to_depth),
 ];
 
 /// The linear model nodes of the node in `ctx`, `None` for a boundary.
@@ -190,7 +208,11 @@ impl Ctx<'_, '_, '_> {
             .enumerate()
             .map(|(j, op)| Emit {
                 op,
-                inputs: vec![if j == 0 { From::Arg(first) } else { From::Emit(j - 1) }],
+                inputs: vec![if j == 0 {
+                    From::Arg(first)
+                } else {
+                    From::Emit(j - 1)
+                }],
                 writes: (j + 1 == n).then_some(0),
             })
             .collect()

@@ -30,7 +30,10 @@ pub(in crate::io::onnx_graph) fn nonlinear(
         "Gelu" if attr_string(node, "approximate")?.unwrap_or("none") == "none" => Nonlinear::Gelu,
         "Sigmoid" => Nonlinear::Sigmoid,
         "Tanh" => Nonlinear::Tanh,
-        "Softmax" if matches!(output, Some(Shape::Flat(_))) && attr_int(node, "axis")?.is_none_or(|a| a == -1 || a == 1) => {
+        "Softmax"
+            if matches!(output, Some(Shape::Flat(_)))
+                && attr_int(node, "axis")?.is_none_or(|a| a == -1 || a == 1) =>
+        {
             Nonlinear::Softmax
         }
         "MaxPool" => match pool_geometry(node)? {
@@ -50,7 +53,10 @@ fn pool_geometry(node: &NodeProto) -> Result<Option<Geometry2d>> {
     let two = |name: &str, default: usize| -> Result<Option<[usize; 2]>> {
         Ok(match attr_ints(node, name)? {
             None => Some([default; 2]),
-            Some(&[a, b]) => usize::try_from(a).ok().zip(usize::try_from(b).ok()).map(|(a, b)| [a, b]),
+            Some(&[a, b]) => usize::try_from(a)
+                .ok()
+                .zip(usize::try_from(b).ok())
+                .map(|(a, b)| [a, b]),
             Some(_) => None,
         })
     };
@@ -62,15 +68,24 @@ fn pool_geometry(node: &NodeProto) -> Result<Option<Geometry2d>> {
             .collect::<Option<Vec<usize>>>()
             .and_then(|v| <[usize; 4]>::try_from(v).ok()),
     };
-    Ok(match (two("kernel_shape", 0)?, two("strides", 1)?, two("dilations", 1)?, pads) {
-        (Some(kernel), Some(stride), Some(dilation), Some(padding)) if !kernel.contains(&0) && !stride.contains(&0) && !dilation.contains(&0) => {
-            Some(Geometry2d {
-                kernel,
-                stride,
-                dilation,
-                padding,
-            })
-        }
-        _ => None,
-    })
+    Ok(
+        match (
+            two("kernel_shape", 0)?,
+            two("strides", 1)?,
+            two("dilations", 1)?,
+            pads,
+        ) {
+            (Some(kernel), Some(stride), Some(dilation), Some(padding))
+                if !kernel.contains(&0) && !stride.contains(&0) && !dilation.contains(&0) =>
+            {
+                Some(Geometry2d {
+                    kernel,
+                    stride,
+                    dilation,
+                    padding,
+                })
+            }
+            _ => None,
+        },
+    )
 }

@@ -17,7 +17,8 @@ pub(super) fn batch_norm(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
     if training || per_element || outputs != 1 || ctx.data_args() != [0] {
         return Ok(None);
     }
-    let v = |i| -> Result<Option<Array1<f32>>> { Ok(ctx.floats(i)?.map(|t| t.into_iter().collect())) };
+    let v =
+        |i| -> Result<Option<Array1<f32>>> { Ok(ctx.floats(i)?.map(|t| t.into_iter().collect())) };
     let (Some(s), Some(b), Some(mean), Some(var)) = (v(1)?, v(2)?, v(3)?, v(4)?) else {
         return Ok(None);
     };

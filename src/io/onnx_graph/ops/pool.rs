@@ -1,6 +1,5 @@
-//! `AveragePool` (1-d and 2-d; with dilations, a depthwise convolution), `GlobalAveragePool` and
-//! `ReduceMean` over the spatial axes (a pool over the whole image, then a reshape when the axes are
-//! dropped).
+//! `AveragePool` (1-d and 2-d; with dilations, a depthwise convolution) and `GlobalAveragePool` (a pool
+//! over the whole image, then a reshape when the axes are dropped).
 
 use ndarray::Array4;
 
@@ -18,7 +17,11 @@ pub(super) fn average_pool(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
     let (Some(input), Some(k)) = (ctx.data(0), attr_ints(node, "kernel_shape")?) else {
         return Ok(None);
     };
-    let Some(kernel) = k.iter().map(|&v| usize::try_from(v).ok()).collect::<Option<Vec<usize>>>() else {
+    let Some(kernel) = k
+        .iter()
+        .map(|&v| usize::try_from(v).ok())
+        .collect::<Option<Vec<usize>>>()
+    else {
         return Err(ctx.invalid(format!("kernel_shape {k:?} has a negative entry")));
     };
     let spatial = &input.dims()[1..];
@@ -71,32 +74,9 @@ pub(super) fn global_average_pool(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Em
     whole_image_mean(ctx, true)
 }
 
-/// `ReduceMean` over exactly the spatial axes (axes as an attribute before opset 18, as an input after),
-/// `keepdims` 1 or 0; any other axes are a boundary.
-pub(super) fn reduce_mean(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
-    let Some(input) = ctx.data(0) else {
-        return Ok(None);
-    };
-    let axes: Vec<i64> = match (attr_ints(ctx.node, "axes")?, ctx.ints(1)?) {
-        (Some(a), _) => a.to_vec(),
-        (None, Some(t)) => t,
-        _ => return Ok(None), // every axis, the batch's too
-    };
-    let rank = input.rank() as i64 + 1;
-    let mut axes: Vec<i64> = axes.iter().map(|&a| if a < 0 { a + rank } else { a }).collect();
-    axes.sort_unstable();
-    axes.dedup();
-    let spatial: Vec<i64> = (2..rank).collect();
-    if rank < 3 || axes != spatial {
-        return Ok(None);
-    }
-    let keep = attr_int(ctx.node, "keepdims")?.unwrap_or(1) != 0;
-    whole_image_mean(ctx, keep)
-}
-
 /// One average pool over the whole `(C, H, W)` or `(C, L)` sample; then a reshape to `(C,)` unless the
 /// reduced axes are kept.
-fn whole_image_mean(ctx: &Ctx<'_, '_, '_>, keep: bool) -> Result<Option<Vec<Emit>>> {
+pub(super) fn whole_image_mean(ctx: &Ctx<'_, '_, '_>, keep: bool) -> Result<Option<Vec<Emit>>> {
     let (pool, c) = match ctx.data(0) {
         Some(Shape::Chw { c, h, w }) => {
             let cfg = AvgPool2dConfig {

@@ -1,8 +1,10 @@
 //! Shape inference along a chain; errors name the layer index and both shapes.
 
+mod tensor;
+
 use crate::layer::{
     AvgPool1d, AvgPool2d, BatchNorm, Conv1d, Conv2d, ConvTranspose2d, Layer, Linear, Pad, Permute,
-    Reshape, Upsample,
+    Reshape, ResizeTarget, Upsample,
 };
 use crate::{Error, Result, Scalar, Shape};
 
@@ -10,7 +12,8 @@ use crate::{Error, Result, Scalar, Shape};
 ///
 /// # Errors
 /// [`Error::Shape`] naming the first layer that cannot take what reaches it (channel mismatch, kernel larger
-/// than the padded input, `in_features` mismatch, a Linear given an image).
+/// than the padded input, `in_features` not the input's last axis, a slice past the end, a parameter that
+/// does not broadcast, an output size that overflows).
 ///
 /// ```
 /// use linear_collapse::{infer, layer::{Conv2d, Conv2dConfig, Flatten, Layer, Linear}, Shape};
@@ -60,7 +63,7 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
     match layer {
         Layer::Flatten(_) => Ok(Shape::flat(input.numel())),
         Layer::Linear(l) => {
-            linear_shape(l, input).map_err(|r| fail(format!("({})", l.in_features()), r))
+            linear_shape(l, input).map_err(|r| fail(format!("(..., {})", l.in_features()), r))
         }
         Layer::Conv2d(c) => {
             conv2d_shape(c, input).map_err(|r| fail(format!("({}, H, W)", c.c_in()), r))
@@ -84,19 +87,73 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         }
         Layer::Reshape(r) => reshape_shape(r, input)
             .map_err(|why| fail(format!("{} elements", r.shape().numel()), why)),
-        Layer::Permute(p) => permute_shape(p, input).map_err(|r| fail("(C, H, W)".into(), r)),
+        Layer::Permute(p) => permute_shape(p, input).map_err(|r| fail(axes(p.rank()), r)),
+        Layer::Slice(s) => {
+            tensor::slice(s, input).map_err(|r| fail(format!("at least {}", axes(s.axis() + 1)), r))
+        }
+        Layer::ScaleShift(s) => {
+            tensor::scale_shift(s, input).map_err(|r| fail(tensor::scale_shift_expected(s), r))
+        }
+        Layer::Expand(e) => tensor::expand(e, input)
+            .map_err(|r| fail(format!("a shape that broadcasts to {}", e.shape()), r)),
+        Layer::Reduce(r) => {
+            let least = r.axes().last().map_or(0, |a| a + 1);
+            tensor::reduce(r, input).map_err(|why| fail(format!("at least {}", axes(least)), why))
+        }
+        Layer::DepthToSpace(d) => tensor::depth_to_space(d, input).map_err(|r| {
+            let b = d.block();
+            fail(format!("(C, H, W) with C a multiple of {b}x{b}"), r)
+        }),
+        Layer::SpaceToDepth(s) => tensor::space_to_depth(s, input).map_err(|r| {
+            let b = s.block();
+            fail(format!("(C, H, W) with H and W multiples of {b}"), r)
+        }),
+        Layer::Resize(r) => tensor::resize(r, input).map_err(|why| {
+            let n = match r.target() {
+                ResizeTarget::Scales(s) => s.len(),
+                ResizeTarget::Sizes(s) => s.len(),
+            };
+            fail(axes(n), why)
+        }),
     }
 }
 
+/// PyTorch's `(..., in_features) -> (..., out_features)`.
 fn linear_shape<T: Scalar>(l: &Linear<T>, input: Shape) -> Result<Shape, String> {
-    match input {
-        Shape::Flat(n) if n == l.in_features() => Ok(Shape::flat(l.out_features())),
-        Shape::Flat(n) => Err(format!(
+    let mut dims = input.dims();
+    let rank = dims.len();
+    match dims.last_mut() {
+        None => Err("a Linear applies over the last axis, and a scalar sample has none".into()),
+        Some(n) if *n == l.in_features() => {
+            *n = l.out_features();
+            checked_numel(&dims)?;
+            Ok(Shape::from_dims(&dims).expect("the input's rank"))
+        }
+        Some(n) if rank == 1 => Err(format!(
             "in_features is {} but the input has {n} features",
             l.in_features()
         )),
-        _ => Err("a Linear takes a flat input: put a Flatten before it".into()),
+        Some(n) => Err(format!(
+            "in_features is {} but the input's last axis has {n} (a Linear applies over the last \
+             axis; put a Flatten before it to take the whole sample)",
+            l.in_features()
+        )),
     }
+}
+
+/// `"1 axis"`, `"3 axes"`.
+fn axes(n: usize) -> String {
+    match n {
+        1 => "1 axis".into(),
+        n => format!("{n} axes"),
+    }
+}
+
+/// The number of elements of `dims`, or why it overflows.
+fn checked_numel(dims: &[usize]) -> Result<usize, String> {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| format!("the output's size {dims:?} overflows"))
 }
 
 fn conv2d_shape<T: Scalar>(c: &Conv2d<T>, input: Shape) -> Result<Shape, String> {
@@ -266,9 +323,12 @@ fn reshape_shape(r: &Reshape, input: Shape) -> Result<Shape, String> {
 }
 
 fn permute_shape(p: &Permute, input: Shape) -> Result<Shape, String> {
-    let Shape::Chw { c, h, w } = input else {
-        return Err("a Permute takes a (C, H, W) input".into());
-    };
-    let [a, b, d] = p.out_dims([c, h, w]);
-    Ok(Shape::chw(a, b, d))
+    if input.rank() != p.rank() {
+        return Err(format!(
+            "it permutes {} axes but the input has {}",
+            p.rank(),
+            input.rank()
+        ));
+    }
+    Ok(Shape::from_dims(&p.out_dims(&input.dims())).expect("same rank as the input"))
 }
