@@ -21,10 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(Into::into)
         .unwrap_or_else(|| std::env::temp_dir().join("collapsed.onnx"));
     let original = OnnxModel::read(&input)?;
-    let (collapsed, reports) = pipeline::collapse_onnx(&original, &Options::default())?;
-    for r in &reports {
-        println!("{r}");
-    }
+    let (collapsed, summary) =
+        pipeline::collapse_onnx(&original, &Options::default(), &mut |_, _| {})?;
+    print!("{summary}");
     collapsed.write(&output)?;
     let (a, b) = (
         onnx_graph::import(&original, &Default::default())?

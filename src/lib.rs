@@ -73,6 +73,7 @@
 #[cfg(feature = "bench")]
 pub mod baseline;
 pub mod compose;
+pub mod cost;
 #[cfg(feature = "draw")]
 pub mod draw;
 mod error;

@@ -41,7 +41,7 @@ pub struct Options {
     pub par: Par,
     /// Largest working set, in bytes, a plan may allocate; checked before allocating.
     pub memory_budget: u64,
-    /// For models: whether a run whose collapsed form is larger than the run is replaced anyway.
+    /// For models: which pieces of the linear parts are replaced.
     pub policy: Policy,
 }
 
@@ -57,13 +57,17 @@ impl Default for Options {
     }
 }
 
-/// Whether a run whose smallest collapsed form is larger than the run itself is collapsed anyway.
+/// Which pieces of a model's linear parts are replaced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Policy {
-    /// Replace every run by its cheapest single form (one conv, one Linear, or a low-rank pair), and say in
-    /// the report when that form has more parameters than the run had.
+    /// Never more multiply-adds per sample: each linear group is partitioned into kept nodes and pieces
+    /// replaced by one layer so that the total multiply-adds are least (ties: fewer parameters). A
+    /// BatchNorm still folds into its conv, two 1x1 convs that would cost more as one stay two.
     #[default]
-    Collapse,
-    /// Keep a run as it is when every collapsed form has more parameters.
-    KeepIfLarger,
+    Macs,
+    /// Never more parameters (the smaller file): the same partition, by parameters first.
+    Params,
+    /// Every linear group that reads one value and gives one becomes its smallest single form, even when
+    /// that costs more (the report says how much); other groups as under `Macs`.
+    Force,
 }

@@ -16,30 +16,49 @@
 
 use std::path::Path;
 
-use crate::form::{collapse_runs, Form, Mode, RunReport};
+use std::collections::BTreeSet;
+
+use crate::form::{collapse_runs, model_cost, table, Form, Mode, RunReport, Totals};
+use crate::graph::Src;
 use crate::io::onnx::OnnxModel;
-use crate::io::onnx_graph::{import, rewrite, RunEdit};
+use crate::io::onnx_graph::{import, rewrite, Imported, RunEdit};
 use crate::io::{npy, safetensors, spec};
 use crate::layer::{Layer, Linear};
 use crate::{collapse, Error, Options, Result, Shape};
 
-/// Collapses every maximal linear run of an ONNX model (as [`crate::collapse_model`] does, under
-/// `opts.policy`) and writes the forms back in place; returns the new model and one report per run.
+/// What happened to a model: one report per run (replaced pieces, and groups kept with the reason), and
+/// the model's totals before and after.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// The runs.
+    pub runs: Vec<RunReport>,
+    /// Nodes, parameters and multiply-adds before and after.
+    pub totals: Totals,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&table(&self.runs, &self.totals))
+    }
+}
+
+/// Collapses the linear parts of an ONNX model (as [`crate::collapse_model`] does, under `opts.policy`)
+/// and writes the forms back in place; returns the new model and its [`Summary`]. `progress(done, total)`
+/// is called as the linear groups are planned and built.
 ///
 /// # Errors
 /// As [`import`] and [`crate::collapse_model`]; [`Error::Unsupported`] when a form has no ONNX spelling.
-pub fn collapse_onnx(m: &OnnxModel, opts: &Options) -> Result<(OnnxModel, Vec<RunReport>)> {
+pub fn collapse_onnx(
+    m: &OnnxModel,
+    opts: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(OnnxModel, Summary)> {
     let imported = import(m, opts)?;
-    let mut runs = collapse_runs(&imported.model, opts, Mode::Build)?;
-    for r in runs.iter_mut().filter(|r| r.ops.is_some()) {
-        if let Err(e) = imported.writable(&r.run.nodes, r.run.entry, r.run.exit) {
-            r.ops = None;
-            r.report.form = Form::Unchanged;
-            r.report.why = format!("kept as it is: {e}");
-            r.report.params.1 = r.report.params.0;
-            r.report.macs.1 = r.report.macs.0;
-        }
-    }
+    let named = |s: Src| match s {
+        Src::Input => true,
+        Src::Node(j) => imported.values[j].is_some(),
+    };
+    let runs = collapse_runs(&imported.model, opts, Mode::Build, &named, progress)?;
     let edits: Vec<RunEdit<'_>> = runs
         .iter()
         .filter_map(|r| {
@@ -52,21 +71,71 @@ pub fn collapse_onnx(m: &OnnxModel, opts: &Options) -> Result<(OnnxModel, Vec<Ru
         })
         .collect();
     let out = rewrite(m, &imported, &edits)?;
-    Ok((out, runs.into_iter().map(|r| r.report).collect()))
+    let totals = totals(&imported, &runs, (m.node_count(), out.node_count()), (m.param_count(), out.param_count()))?;
+    let runs = runs.into_iter().map(|r| r.report).collect();
+    Ok((out, Summary { runs, totals }))
 }
 
-/// Plans every run of an ONNX model without building any dense form or checking one: the reports say
-/// what [`collapse_onnx`] would choose, with parameters and multiply-adds from the shapes (a low-rank pair
-/// is planned from the rank bound of the inner dimensions; the exact rank needs the collapse).
+/// Plans the linear parts of an ONNX model without building any dense form or checking one: the summary
+/// says what [`collapse_onnx`] would choose, with parameters and multiply-adds from the shapes (a low-rank
+/// pair is planned at the rank bound of its narrowest value; the exact rank needs the collapse), and the
+/// node count after as planned.
 ///
 /// # Errors
 /// As [`import`].
-pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Vec<RunReport>> {
+pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
     let imported = import(m, opts)?;
-    Ok(collapse_runs(&imported.model, opts, Mode::Plan)?
-        .into_iter()
-        .map(|r| r.report)
-        .collect())
+    let named = |s: Src| match s {
+        Src::Input => true,
+        Src::Node(j) => imported.values[j].is_some(),
+    };
+    let runs = collapse_runs(&imported.model, opts, Mode::Plan, &named, &mut |_, _| {})?;
+    // each planned piece removes its ONNX nodes and adds its form's
+    let mut nodes_after = m.node_count();
+    let mut params_after = m.param_count();
+    for r in runs.iter().filter(|r| r.report.form != Form::Unchanged) {
+        let onnx: BTreeSet<usize> = r.run.nodes.iter().flat_map(|&k| imported.onnx_nodes[k].iter().copied()).collect();
+        let (input, output) = r.report.shapes;
+        let reshapes = usize::from(!matches!(input, Shape::Flat(_))) + usize::from(!matches!(output, Shape::Flat(_)));
+        let added = match r.report.form {
+            Form::Conv2d => 1,
+            Form::Linear => 1 + reshapes,
+            Form::LowRank(_) => 2 + reshapes,
+            Form::Unchanged => 0,
+        };
+        nodes_after = nodes_after.saturating_sub(onnx.len()) + added;
+        params_after = (params_after + r.report.params.1).saturating_sub(r.report.params.0);
+    }
+    let totals = totals(&imported, &runs, (m.node_count(), nodes_after), (m.param_count(), params_after))?;
+    Ok(Summary {
+        runs: runs.into_iter().map(|r| r.report).collect(),
+        totals,
+    })
+}
+
+/// The totals of a collapse: nodes and parameters of the files, multiply-adds of the linear layers.
+fn totals(
+    imported: &Imported,
+    runs: &[crate::form::Replacement<f32>],
+    nodes: (usize, usize),
+    params: (usize, usize),
+) -> Result<Totals> {
+    let before = model_cost(&imported.model)?.1;
+    let saved: u64 = runs
+        .iter()
+        .filter(|r| r.report.form != Form::Unchanged)
+        .map(|r| r.report.macs.0.saturating_sub(r.report.macs.1))
+        .sum();
+    let added: u64 = runs
+        .iter()
+        .filter(|r| r.report.form != Form::Unchanged)
+        .map(|r| r.report.macs.1.saturating_sub(r.report.macs.0))
+        .sum();
+    Ok(Totals {
+        nodes,
+        params,
+        macs: (before, before.saturating_sub(saved).saturating_add(added)),
+    })
 }
 
 /// A chain read from a PyTorch `state_dict` in safetensors and a JSON chain spec (see [`spec`]).

@@ -168,14 +168,18 @@ def collapse_onnx(
     path_out: Union[str, "os.PathLike[str]"],
     method: str = "auto",
     accumulate: str = "f32",
-    keep_if_larger: bool = False,
+    objective: str = "macs",
+    force: bool = False,
 ) -> List[str]:
-    """Collapses every maximal linear run of an ONNX model and writes the result to ``path_out``.
+    """Collapses the linear parts of an ONNX model and writes the result to ``path_out``.
 
-    Returns one report per run (its nodes, the form it became and why, parameters and multiply-adds
-    before and after). Raises ``OSError`` when a file cannot be read or written, ``ValueError`` for
-    unsupported or inconsistent graphs, ``RuntimeError`` for a malformed file.
+    A piece of a linear run is replaced only when its form needs no more multiply-adds per sample
+    (``objective="macs"``, the default) or no more parameters (``objective="params"``); ``force=True``
+    replaces every run by its smallest single form even when that costs more. Returns one report per run
+    (its nodes, the form it became and why, parameters and multiply-adds before and after). Raises
+    ``OSError`` when a file cannot be read or written, ``ValueError`` for unsupported or inconsistent
+    graphs, ``RuntimeError`` for a malformed file.
     """
     return _core.collapse_onnx(
-        os.fspath(path_in), os.fspath(path_out), method, accumulate, keep_if_larger
+        os.fspath(path_in), os.fspath(path_out), method, accumulate, objective, force
     )

@@ -104,5 +104,10 @@ def toeplitz(
     conv: Layer, input_shape: Tuple[int, ...], dense: bool = True
 ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray, np.ndarray, Tuple[int, int]]]: ...
 def collapse_onnx(
-    path_in: str, path_out: str, method: str = "auto", accumulate: str = "f32", keep_if_larger: bool = False
+    path_in: str,
+    path_out: str,
+    method: str = "auto",
+    accumulate: str = "f32",
+    objective: str = "macs",
+    force: bool = False,
 ) -> List[str]: ...

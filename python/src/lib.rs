@@ -830,30 +830,37 @@ fn toeplitz<'py>(
     }
 }
 
-/// collapse_onnx(path_in, path_out, method="auto", accumulate="f32", keep_if_larger=False) -> list[str]
+/// collapse_onnx(path_in, path_out, method="auto", accumulate="f32", objective="macs", force=False) -> list[str]
 #[pyfunction]
-#[pyo3(signature = (path_in, path_out, method="auto", accumulate="f32", keep_if_larger=false))]
+#[pyo3(signature = (path_in, path_out, method="auto", accumulate="f32", objective="macs", force=false))]
 fn collapse_onnx(
     py: Python<'_>,
     path_in: PathBuf,
     path_out: PathBuf,
     method: &str,
     accumulate: &str,
-    keep_if_larger: bool,
+    objective: &str,
+    force: bool,
 ) -> PyResult<Vec<String>> {
+    let policy = match (force, objective) {
+        (true, _) => lc::Policy::Force,
+        (false, "macs") => lc::Policy::Macs,
+        (false, "params") => lc::Policy::Params,
+        (false, other) => {
+            return Err(PyValueError::new_err(format!(
+                "objective must be 'macs' or 'params', got {other:?}"
+            )))
+        }
+    };
     let opts = lc::Options {
-        policy: if keep_if_larger {
-            lc::Policy::KeepIfLarger
-        } else {
-            lc::Policy::Collapse
-        },
+        policy,
         ..options(method, accumulate)?
     };
     py.detach(|| -> lc::Result<Vec<String>> {
         let model = lc::io::onnx::OnnxModel::read(&path_in)?;
-        let (out, reports) = lc::pipeline::collapse_onnx(&model, &opts)?;
+        let (out, summary) = lc::pipeline::collapse_onnx(&model, &opts, &mut |_, _| {})?;
         out.write(&path_out)?;
-        Ok(reports.iter().map(ToString::to_string).collect())
+        Ok(summary.runs.iter().map(ToString::to_string).collect())
     })
     .map_err(to_py)
 }

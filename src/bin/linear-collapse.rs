@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::ProgressBar;
-use linear_collapse::form::RunReport;
+use indicatif::{ProgressBar, ProgressStyle};
 use linear_collapse::graph::Model;
 use linear_collapse::io::onnx::OnnxModel;
 use linear_collapse::io::onnx_graph;
@@ -49,9 +48,14 @@ enum Cmd {
         method: MethodArg,
         #[arg(long, value_enum, default_value_t = AccArg::F32)]
         accumulate: AccArg,
-        /// Keep a run unchanged when every collapsed form has more parameters.
+        /// What a replaced piece must not cost more of: multiply-adds per sample (the default) or
+        /// parameters (the smaller file).
+        #[arg(long, value_enum, default_value_t = ObjectiveArg::Macs)]
+        objective: ObjectiveArg,
+        /// Replace every run that reads one value and gives one by its smallest single form, even when
+        /// that costs more.
         #[arg(long)]
-        keep_if_larger: bool,
+        force: bool,
     },
     /// List the linear runs of an ONNX model: layers, collapsed form and why, parameters and MACs.
     Inspect {
@@ -81,6 +85,12 @@ enum MethodArg {
     Dense,
     Sparse,
     Im2col,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ObjectiveArg {
+    Macs,
+    Params,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -139,7 +149,8 @@ fn run(cli: Cli) -> Result<()> {
             verify,
             method,
             accumulate,
-            keep_if_larger,
+            objective,
+            force,
         } => {
             let opts = Options {
                 method: match method {
@@ -152,10 +163,10 @@ fn run(cli: Cli) -> Result<()> {
                     AccArg::F32 => Accumulate::Native,
                     AccArg::F64 => Accumulate::F64,
                 },
-                policy: if keep_if_larger {
-                    Policy::KeepIfLarger
-                } else {
-                    Policy::Collapse
+                policy: match (force, objective) {
+                    (true, _) => Policy::Force,
+                    (false, ObjectiveArg::Macs) => Policy::Macs,
+                    (false, ObjectiveArg::Params) => Policy::Params,
                 },
                 ..Options::default()
             };
@@ -181,8 +192,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Inspect { input, .. } => {
             let m = OnnxModel::read(&input)?;
-            let reports = pipeline::inspect_onnx(&m, &Options::default())?;
-            print_reports(&reports);
+            let summary = pipeline::inspect_onnx(&m, &Options::default())?;
+            print!("{summary}");
             Ok(())
         }
         Cmd::Verify {
@@ -199,20 +210,26 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn spinner(msg: &str) -> ProgressBar {
-    let pb = ProgressBar::new_spinner(); // draws only when stderr is a terminal
-    pb.set_message(msg.to_string());
+/// A bar over the runs, drawn only when stderr is a terminal.
+fn progress_bar() -> ProgressBar {
+    let pb = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("collapsing {bar:30} {pos}/{len} runs {elapsed}") {
+        pb.set_style(style);
+    }
     pb.enable_steady_tick(Duration::from_millis(100));
     pb
 }
 
 fn collapse_onnx(input: &Path, output: &Path, opts: &Options, verify: bool) -> Result<()> {
     let m = OnnxModel::read(input)?;
-    let pb = spinner("collapsing");
-    let result = pipeline::collapse_onnx(&m, opts);
+    let pb = progress_bar();
+    let result = pipeline::collapse_onnx(&m, opts, &mut |done, total| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    });
     pb.finish_and_clear();
-    let (out, reports) = result?;
-    print_reports(&reports);
+    let (out, summary) = result?;
+    print!("{summary}");
     if verify {
         let a = onnx_graph::import(&m, opts)?.model;
         let b = onnx_graph::import(&out, opts)?.model;
@@ -256,24 +273,6 @@ fn collapse_safetensors(
         stem.display()
     );
     Ok(())
-}
-
-fn print_reports(reports: &[RunReport]) {
-    if reports.is_empty() {
-        println!("no linear run of two or more layers");
-    }
-    for (i, r) in reports.iter().enumerate() {
-        println!("run {i}: {}", r.nodes.join(" -> "));
-        println!("  {} -> {}: {} ({})", r.shapes.0, r.shapes.1, r.form, r.why);
-        println!(
-            "  parameters {} -> {}, multiply-adds {} -> {}, max error {}",
-            r.params.0,
-            r.params.1,
-            r.macs.0,
-            r.macs.1,
-            r.max_error_text()
-        );
-    }
 }
 
 /// Both models on the same random inputs through the reference forward pass.

@@ -8,9 +8,9 @@
 
 use std::fmt;
 
-use crate::layer::{Conv2d, Layer, ResizeMode};
+use crate::layer::Layer;
 use crate::memory::matrix_bytes;
-use crate::{infer, Error, Method, Options, Result, Scalar, Shape};
+use crate::{cost, infer, Error, Method, Options, Result, Scalar, Shape};
 
 /// The kernel that computes one product `L R`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,13 +282,13 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
                     0,
                 ))),
                 Layer::Conv2d(c) => Some(Ok(factor(
-                    Some(conv_nnz(c, shapes[i])),
+                    Some(cost::conv_nnz(c, shapes[i])),
                     super::forward::ConvGeo::new(c, shapes[i]).col_buffer_len() as u64,
                 ))),
                 // Every other layer is a sparse matrix (or a re-indexing identity, which needs no
                 // product); its entries are bounded from the shapes, without building it.
                 other => {
-                    sparse_nnz(other, shapes[i], shapes[i + 1]).map(|nnz| Ok(factor(Some(nnz), 0)))
+                    cost::matrix_nnz(other, shapes[i], shapes[i + 1]).map(|nnz| Ok(factor(Some(nnz), 0)))
                 }
             }
         })
@@ -354,56 +354,6 @@ fn kernels_of(plan: &Plan) -> String {
     } else {
         k.join(", ")
     }
-}
-
-/// An upper bound on the stored entries of a layer's matrix other than Linear and Conv2d; `None` for the
-/// layers that only re-index the flat vector (identity matrix, no bias).
-fn sparse_nnz<T: Scalar>(layer: &Layer<T>, input: Shape, output: Shape) -> Option<u64> {
-    let (n_in, n_out) = (input.numel() as u64, output.numel() as u64);
-    match layer {
-        Layer::Flatten(_) | Layer::Identity(_) | Layer::Dropout(_) | Layer::Reshape(_) => None,
-        Layer::Conv1d(c) => {
-            let (c_out, cpg_in, k) = c.weight().dim();
-            Some(n_out / c_out.max(1) as u64 * (c_out * cpg_in * k) as u64)
-        }
-        Layer::ConvTranspose2d(c) => {
-            let (_, cpg_out, kh, kw) = c.weight().dim();
-            Some(n_in * (cpg_out * kh * kw) as u64)
-        }
-        Layer::AvgPool2d(p) => Some(n_out * (p.kernel_size()[0] * p.kernel_size()[1]) as u64),
-        Layer::AvgPool1d(p) => Some(n_out * p.kernel_size() as u64),
-        // one entry per input element
-        Layer::Reduce(_) => Some(n_in),
-        // at most two taps per axis
-        Layer::Resize(r) if r.mode() == ResizeMode::Linear => {
-            Some(n_out.saturating_mul(1 << input.rank()))
-        }
-        // BatchNorm, Pad, Upsample, Permute: at most one entry per output.
-        _ => Some(n_out),
-    }
-}
-
-/// Structurally non-zero entries of the Toeplitz matrix: taps that land inside the image.
-pub(crate) fn conv_nnz<T: Scalar>(c: &Conv2d<T>, input: Shape) -> u64 {
-    let Shape::Chw { h, w, .. } = input else {
-        return 0;
-    };
-    let g = c.geometry();
-    let Some([oh, ow]) = g.out_dims([h, w]) else {
-        return 0;
-    };
-    let axis = |n: usize, o: usize, k: usize, s: usize, d: usize, pad: usize| -> u64 {
-        (0..o)
-            .map(|i| {
-                (0..k)
-                    .filter(|&a| (i * s + a * d).checked_sub(pad).is_some_and(|y| y < n))
-                    .count() as u64
-            })
-            .sum()
-    };
-    let ty = axis(h, oh, g.kernel[0], g.stride[0], g.dilation[0], g.padding[0]);
-    let tx = axis(w, ow, g.kernel[1], g.stride[1], g.dilation[1], g.padding[1]);
-    c.c_out() as u64 * c.weight().dim().1 as u64 * ty * tx
 }
 
 /// What the dynamic program fixes for one search: the factors, the method, the element size and the budget.

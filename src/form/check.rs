@@ -1,10 +1,56 @@
-//! Is a form exact? The run and its form through the independent reference on random inputs.
+//! Is a form exact? The run and its form through the independent reference on random inputs; a
+//! convolution on a smaller image of the same stride phase, since its exactness does not depend on the
+//! image size beyond every border and phase being present.
 
 use crate::graph::{Model, Op};
-use crate::layer::Layer;
+use crate::layer::{Conv2d, Layer};
 use crate::rng::SplitMix64;
 use crate::verify::forward_model;
-use crate::{Result, Scalar};
+use crate::{Result, Scalar, Shape};
+
+/// The largest difference between the run `sub` and the convolution `conv` on random inputs, and the
+/// tolerance it is held to: on the smallest image of the same stride phase that keeps every border apart
+/// (at least `2 (extent + stride) + 1` per axis), when every layer of the run takes it; else on the run's
+/// own size.
+///
+/// # Errors
+/// When the reference cannot run the run.
+pub(super) fn conv_error<T: Scalar>(sub: &Model<T>, conv: &Conv2d<T>) -> Result<(f64, f64)> {
+    let checked = shrunk(sub, conv);
+    let run = checked.as_ref().unwrap_or(sub);
+    let form = Model::sequential(run.input_shape(), vec![Op::Layer(Layer::Conv2d(conv.clone()))])?;
+    Ok((max_difference(run, &form)?, tolerance::<T>(run)?))
+}
+
+/// `sub` on a smaller input of the same stride phase, when every node takes it and `conv` gives the
+/// run's output shape there; `None` when the input is already that small or the run does not shrink.
+fn shrunk<T: Scalar>(sub: &Model<T>, conv: &Conv2d<T>) -> Option<Model<T>> {
+    let Shape::Chw { c, h, w } = sub.input_shape() else {
+        return None;
+    };
+    let g = conv.geometry();
+    let small = |n: usize, a: usize| {
+        let s = g.stride[a];
+        let least = 2 * (g.extent(a) + s) + 1;
+        if n <= least {
+            n
+        } else {
+            n - (n - least) / s * s
+        }
+    };
+    let (h2, w2) = (small(h, 0), small(w, 1));
+    if (h2, w2) == (h, w) {
+        return None;
+    }
+    let mut m = Model::new(Shape::chw(c, h2, w2));
+    for node in sub.nodes() {
+        m.push(node.name.clone(), node.op.clone(), node.inputs.clone()).ok()?;
+    }
+    m.set_outputs(sub.outputs()).ok()?;
+    let out = *m.shapes().ok()?.last()?;
+    let [oh, ow] = g.out_dims([h2, w2])?;
+    (out == Shape::chw(conv.c_out(), oh, ow)).then_some(m)
+}
 
 /// Largest difference between two models on three random inputs (reference passes in `f64`).
 pub(super) fn max_difference<T: Scalar>(a: &Model<T>, b: &Model<T>) -> Result<f64> {

@@ -1,198 +1,188 @@
-//! Choosing a run's form: one convolution where that is exact, else the cheaper of the dense Linear and an
-//! exact low-rank pair, else (by [`Policy`]) the run as it was.
+//! A piece's forms: planned from the shapes (one convolution where composing is exact, else the dense
+//! Linear or a low-rank pair bounded by the piece's narrowest value), then built and checked.
 
-use super::check::{max_difference, tolerance};
-use super::cost::{layer_macs, model_cost};
+use super::check::{conv_error, max_difference, tolerance};
+use super::conv;
+use super::cost::model_cost;
 use super::fold;
-use super::report::{Form, RunReport};
+use super::report::Form;
 use crate::compose::compose_graph;
 use crate::graph::{Model, Op};
-use crate::layer::{Flatten, Layer, Linear, Reshape};
-use crate::{Options, Policy, Result, Scalar, Shape};
+use crate::layer::{Conv2d, Flatten, Layer, Linear, Reshape};
+use crate::memory::matrix_bytes;
+use crate::{cost, Options, Result, Scalar, Shape};
 
-/// Build the chosen form and check it, or only plan it (sizes and costs from the shapes, nothing built
-/// beyond a composed conv kernel, nothing checked).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    Build,
-    Plan,
+/// A planned form of a piece.
+#[derive(Clone, Debug)]
+pub(crate) struct Candidate<T> {
+    /// One convolution, or a Linear (dense or through rank at most `rank`).
+    pub(crate) kind: Kind<T>,
+    pub(crate) form: Form,
+    /// Parameters and multiply-adds per sample (the low-rank pair at its rank bound).
+    pub(crate) params: usize,
+    pub(crate) macs: u64,
+    /// False when no form fits (the dense Linear over the memory budget and no conv).
+    pub(crate) feasible: bool,
+    /// Why this form and not a smaller one.
+    pub(crate) why: String,
 }
 
-/// A candidate replacement: its ops (empty when planned only), form, reason, and cost.
-struct Candidate<T> {
-    ops: Vec<Op<T>>,
-    form: Form,
-    why: String,
-    params: usize,
-    macs: u64,
-    max_error: Option<f64>,
+/// What a planned form is.
+#[derive(Clone, Debug)]
+pub(crate) enum Kind<T> {
+    Conv(Conv2d<T>),
+    Linear { rank: usize },
+    None,
 }
 
-/// The smallest exact replacement of the run `sub` (`None`: keep it, or planned only), and its report.
-pub(super) fn smallest<T: Scalar>(
-    sub: &Model<T>,
-    names: Vec<String>,
+/// The planned forms of a piece from `input` to `output` whose convolution form is `conv` and whose rank
+/// is at most `rank_bound`: the convolution (when there is one) and the Linear or low-rank pair.
+pub(crate) fn plan<T: Scalar>(
+    conv: std::result::Result<&Conv2d<T>, &String>,
+    input: Shape,
+    output: Shape,
+    rank_bound: usize,
     opts: &Options,
-    mode: Mode,
-) -> Result<(Option<Vec<Op<T>>>, RunReport)> {
-    let input = sub.input_shape();
-    let output = *sub.shapes()?.last().expect("a run has nodes");
-    let before = model_cost(sub)?;
-    let report = |c: Candidate<T>| RunReport {
-        nodes: names.clone(),
-        shapes: (input, output),
-        form: c.form,
-        why: c.why,
-        params: (before.0, c.params),
-        macs: (before.1, c.macs),
-        max_error: c.max_error,
+) -> Vec<Candidate<T>> {
+    let conv_why = match conv {
+        Ok(c) => format!("one convolution, {}, costs more", c.describe()),
+        Err(why) => format!("no conv form: {why}"),
     };
-    let conv_why = match conv_candidate(sub, mode)? {
-        Ok(c) => {
-            let ops = (mode == Mode::Build).then(|| c.ops.clone());
-            return Ok((ops, report(c)));
-        }
-        Err(why) => why,
+    let linear = linear_plan(input, output, rank_bound, opts, conv_why);
+    let Ok(c) = conv else { return vec![linear] };
+    let c = conv::most_groups(c.clone());
+    let conv = Candidate {
+        form: Form::Conv2d,
+        params: c.num_params(),
+        macs: cost::macs(&Layer::Conv2d(c.clone()), input).unwrap_or(u64::MAX),
+        feasible: true,
+        why: format!("the run is one convolution, {}", c.describe()),
+        kind: Kind::Conv(c),
     };
-    let c = linear_candidate(sub, output, opts, mode, &conv_why)?;
-    let larger = c.params > before.0 && before.0 > 0;
-    if !larger {
-        let ops = (mode == Mode::Build).then(|| c.ops.clone());
-        return Ok((ops, report(c)));
-    }
-    let ratio = c.params as f64 / before.0 as f64;
-    if opts.policy == Policy::Collapse {
-        let why = format!(
-            "{}; note: {ratio:.1}x the parameters of the run ({} now)",
-            c.why, before.0
-        );
-        let ops = (mode == Mode::Build).then(|| c.ops.clone());
-        return Ok((ops, report(Candidate { why, ..c })));
-    }
-    let why = format!(
-        "collapsing would not save parameters ({} as {}, {} now); {}",
-        c.params, c.form, before.0, c.why
-    );
-    let kept = Candidate {
-        ops: vec![],
-        form: Form::Unchanged,
-        why,
-        params: before.0,
-        macs: before.1,
-        max_error: Some(0.0),
-    };
-    Ok((None, report(kept)))
+    vec![conv, linear]
 }
 
-/// One convolution equal to the run, checked against it (in [`Mode::Build`]); or why there is none.
-fn conv_candidate<T: Scalar>(
-    sub: &Model<T>,
-    mode: Mode,
-) -> Result<std::result::Result<Candidate<T>, String>> {
-    let conv = match fold::conv_form(sub) {
-        Ok(conv) => conv,
-        Err(why) => return Ok(Err(why)),
-    };
-    let params = conv.num_params();
-    let macs = layer_macs(&Layer::Conv2d(conv.clone()), sub.input_shape())?;
-    let ops = vec![Op::Layer(Layer::Conv2d(conv))];
-    let max_error = match mode {
-        Mode::Build => {
-            let replacement = Model::sequential(sub.input_shape(), ops.clone())?;
-            let err = max_difference(sub, &replacement)?;
-            if err > tolerance::<T>(sub)? {
-                return Ok(Err(format!(
-                    "the composed convolution differs from the run by {err:.1e}, so it is not used"
-                )));
-            }
-            Some(err)
-        }
-        Mode::Plan => None,
-    };
-    let why = format!(
-        "the run is one convolution ({params} parameters instead of {})",
-        sub.num_params()
+/// The dense Linear from `input` to `output`, or a low-rank pair through at most `rank_bound` when that
+/// has fewer parameters; infeasible when the dense matrix would not fit the memory budget.
+fn linear_plan<T: Scalar>(
+    input: Shape,
+    output: Shape,
+    rank_bound: usize,
+    opts: &Options,
+    conv_why: String,
+) -> Candidate<T> {
+    let (n_in, n_out) = (input.numel(), output.numel());
+    let dense = (n_out.saturating_mul(n_in).saturating_add(n_out), n_out.saturating_mul(n_in) as u64);
+    let r = rank_bound.min(n_in).min(n_out);
+    let low = (
+        r.saturating_mul(n_in + n_out).saturating_add(n_out),
+        r.saturating_mul(n_in + n_out) as u64,
     );
-    Ok(Ok(Candidate {
-        ops,
-        form: Form::Conv2d,
-        why,
+    if matrix_bytes(n_out, n_in, size_of::<T>()) > opts.memory_budget {
+        return Candidate {
+            kind: Kind::None,
+            form: Form::Unchanged,
+            params: usize::MAX,
+            macs: u64::MAX,
+            feasible: false,
+            why: format!("{conv_why}; its {n_out}x{n_in} Linear would not fit the memory budget"),
+        };
+    }
+    let (form, (params, macs)) = if low.0 < dense.0 {
+        (Form::LowRank(r), low)
+    } else {
+        (Form::Linear, dense)
+    };
+    Candidate {
+        kind: Kind::Linear { rank: r },
+        form,
         params,
         macs,
-        max_error,
-    }))
+        feasible: true,
+        why: conv_why,
+    }
 }
 
-/// The dense Linear, or its exact low-rank factorisation where that has fewer parameters; with a Flatten
-/// before and a Reshape after where the run's input or output is not flat.
-fn linear_candidate<T: Scalar>(
-    sub: &Model<T>,
-    output: Shape,
-    opts: &Options,
-    mode: Mode,
-    conv_why: &str,
-) -> Result<Candidate<T>> {
-    let (n_in, n_out) = (sub.input_shape().numel(), output.numel());
-    let dense_params = n_out * n_in + n_out;
-    let low_rank_params = |r: usize| r * (n_in + n_out) + n_out;
-    if mode == Mode::Plan {
-        let r = n_in.min(n_out).min(inner_dims(sub)?);
-        let (form, params, macs) = if low_rank_params(r) < dense_params {
-            (
-                Form::LowRank(r),
-                low_rank_params(r),
-                (r * (n_in + n_out)) as u64,
-            )
-        } else {
-            (Form::Linear, dense_params, (n_in * n_out) as u64)
-        };
-        let why = format!(
-            "planned from the shapes (rank at most {r}; collapsing computes the exact rank); no conv form: {conv_why}"
-        );
-        return Ok(Candidate {
-            ops: vec![],
-            form,
-            why,
-            params,
-            macs,
-            max_error: None,
-        });
-    }
-    let fc = compose_graph(sub, opts)?;
-    let (form, why, core) = match fold::low_rank(fc.weight())? {
-        Some((a, b, r)) if low_rank_params(r) < dense_params => {
-            let [l1, l2] = fold::low_rank_layers(a, b, fc.bias().cloned())?;
-            (
-                Form::LowRank(r),
-                format!("the collapsed {n_out}x{n_in} weight has rank {r}, so two Linears are cheaper; no conv form: {conv_why}"),
-                vec![Op::Layer(Layer::Linear(l1)), Op::Layer(Layer::Linear(l2))],
-            )
+/// A built form: its ops, what it became, its cost and its checked error.
+pub(crate) struct Built<T> {
+    pub(crate) ops: Vec<Op<T>>,
+    pub(crate) form: Form,
+    pub(crate) params: usize,
+    pub(crate) macs: u64,
+    pub(crate) max_error: f64,
+    pub(crate) why: String,
+}
+
+/// Builds the planned form of the piece `sub` and checks it against the piece.
+///
+/// # Errors
+/// When composing fails (memory budget, a non-finite product) or the built form is not exact (the
+/// message says by how much).
+pub(crate) fn build<T: Scalar>(sub: &Model<T>, c: &Candidate<T>, opts: &Options) -> Result<Built<T>> {
+    let input = sub.input_shape();
+    let output = *sub.shapes()?.last().expect("a piece has nodes");
+    let (ops, form, why) = match &c.kind {
+        Kind::Conv(conv) => (vec![Op::Layer(Layer::Conv2d(conv.clone()))], Form::Conv2d, c.why.clone()),
+        Kind::Linear { rank } => {
+            let (n_in, n_out) = (input.numel(), output.numel());
+            let fc = compose_graph(sub, opts)?;
+            let low = |r: usize| r * (n_in + n_out) < n_in * n_out;
+            // the SVD only when a low rank could win
+            let factors = if low(*rank) { fold::low_rank(fc.weight())? } else { None };
+            let (form, core, why) = match factors {
+                Some((a, b, r)) if low(r) => {
+                    let [l1, l2] = fold::low_rank_layers(a, b, fc.bias().cloned())?;
+                    let why = format!("the collapsed {n_out}x{n_in} weight has rank {r}, so two Linears are cheaper; {}", c.why);
+                    (Form::LowRank(r), vec![Op::Layer(Layer::Linear(l1)), Op::Layer(Layer::Linear(l2))], why)
+                }
+                _ => (
+                    Form::Linear,
+                    vec![Op::Layer(Layer::Linear(Linear::new(fc.weight().clone(), fc.bias().cloned())?))],
+                    c.why.clone(),
+                ),
+            };
+            (reshaped(input, output, core)?, form, why)
         }
-        _ => (
-            Form::Linear,
-            format!("no conv form: {conv_why}"),
-            vec![Op::Layer(Layer::Linear(Linear::new(
-                fc.weight().clone(),
-                fc.bias().cloned(),
-            )?))],
-        ),
+        Kind::None => {
+            return Err(crate::Error::Unsupported {
+                op_type: "run".into(),
+                detail: c.why.clone(),
+            })
+        }
     };
-    let ops = reshaped(sub.input_shape(), output, core)?;
-    let replacement = Model::sequential(sub.input_shape(), ops.clone())?;
+    let replacement = Model::sequential(input, ops.clone())?;
+    let (err, tol) = match &c.kind {
+        Kind::Conv(conv) => conv_error(sub, conv)?,
+        _ => (max_difference(sub, &replacement)?, tolerance::<T>(sub)?),
+    };
+    if err > tol {
+        return Err(crate::Error::invalid(
+            "collapsed form",
+            format!("it differs from the run by {err:.1e} (tolerance {tol:.1e}), so it is not used"),
+        ));
+    }
     let (params, macs) = model_cost(&replacement)?;
-    Ok(Candidate {
-        max_error: Some(max_difference(sub, &replacement)?),
+    Ok(Built {
         ops,
         form,
-        why,
         params,
         macs,
+        max_error: err,
+        why,
     })
 }
 
 /// `core` (Linears on flat vectors) with a Flatten before an image-shaped input and a Reshape back to an
-/// image-shaped output.
+/// image-shaped output; between `(C, 1, 1)` images one Linear is a 1x1 convolution, and is spelled so.
 fn reshaped<T: Scalar>(input: Shape, output: Shape, core: Vec<Op<T>>) -> Result<Vec<Op<T>>> {
+    if let (Shape::Chw { h: 1, w: 1, .. }, Shape::Chw { c, h: 1, w: 1 }, [Op::Layer(Layer::Linear(l))]) =
+        (input, output, core.as_slice())
+    {
+        let w = l.weight().clone().into_shape_with_order((c, l.in_features(), 1, 1));
+        let w = w.map_err(|e| crate::Error::invalid("1x1 convolution", e.to_string()))?;
+        let conv = Conv2d::new(w, l.bias().cloned(), Default::default())?;
+        return Ok(vec![Op::Layer(Layer::Conv2d(conv))]);
+    }
     let flatten = match input {
         Shape::Flat(_) => None,
         _ => Some(Op::Layer(Layer::Flatten(Flatten))),
@@ -202,21 +192,4 @@ fn reshaped<T: Scalar>(input: Shape, output: Shape, core: Vec<Op<T>>) -> Result<
         _ => Some(Op::Layer(Layer::Reshape(Reshape::new(output)?))),
     };
     Ok(flatten.into_iter().chain(core).chain(reshape).collect())
-}
-
-/// The smallest value a plain chain passes through (its rank bound); a run with branches is bounded by
-/// its input and output only.
-fn inner_dims<T: Scalar>(sub: &Model<T>) -> Result<usize> {
-    let chain = sub.nodes().iter().enumerate().all(|(k, n)| {
-        n.inputs.len() == 1 && (k == 0 || n.inputs[0] == crate::graph::Src::Node(k - 1))
-    });
-    if !chain {
-        return Ok(usize::MAX);
-    }
-    Ok(sub
-        .shapes()?
-        .iter()
-        .map(|s| s.numel())
-        .min()
-        .unwrap_or(usize::MAX))
 }

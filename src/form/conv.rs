@@ -8,36 +8,14 @@ use crate::{Scalar, Shape};
 /// Why a smaller form does not exist, in one sentence.
 pub(crate) type Why = String;
 
-/// The `(C, C, 1, 1)` identity convolution.
+/// The identity convolution on `c` channels: depthwise (`groups = c`), weight 1, so that composing or
+/// summing with it keeps every group structure.
 pub(crate) fn identity<T: Scalar>(c: usize) -> Conv2d<T> {
-    let w = Array4::from_shape_fn(
-        (c, c, 1, 1),
-        |(o, i, _, _)| if o == i { T::one() } else { T::zero() },
-    );
-    Conv2d::new(w, None, Conv2dConfig::default()).expect("a valid identity")
-}
-
-/// The kernel with groups expanded: `(C_out, C_in, kh, kw)`, zero outside each group's block.
-fn dense_kernel<T: Scalar>(c: &Conv2d<T>) -> Array4<T> {
-    let (c_out, cpg_in, kh, kw) = c.weight().dim();
-    let cpg_out = c_out / c.groups();
-    Array4::from_shape_fn((c_out, c.c_in(), kh, kw), |(o, i, a, b)| {
-        let g = o / cpg_out;
-        if i / cpg_in == g {
-            c.weight()[[o, i % cpg_in, a, b]]
-        } else {
-            T::zero()
-        }
-    })
-}
-
-/// The grouped weight `(C_out, C_in/g, kh, kw)` of a dense kernel that is block-diagonal in `g` groups.
-fn regroup<T: Scalar>(k: &Array4<T>, g: usize) -> Array4<T> {
-    let (c_out, c_in, kh, kw) = k.dim();
-    let (cpg_out, cpg_in) = (c_out / g, c_in / g);
-    Array4::from_shape_fn((c_out, cpg_in, kh, kw), |(o, i, a, b)| {
-        k[[o, (o / cpg_out) * cpg_in + i, a, b]]
-    })
+    let cfg = Conv2dConfig {
+        groups: c.max(1),
+        ..Default::default()
+    };
+    Conv2d::new(Array4::from_elem((c, 1, 1, 1), T::one()), None, cfg).expect("a valid identity")
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -48,7 +26,50 @@ fn gcd(a: usize, b: usize) -> usize {
     }
 }
 
-/// `c2 ∘ c1` as one convolution, or why not.
+/// Where the grouped weight of a convolution with `groups` reads input channel `i` for output `o`: the
+/// index into its second axis, `None` when `i` is outside `o`'s group.
+fn local(o: usize, i: usize, c_out: usize, c_in: usize, groups: usize) -> Option<usize> {
+    let (per_out, per_in) = (c_out / groups, c_in / groups);
+    let first = (o / per_out) * per_in;
+    (first..first + per_in).contains(&i).then(|| i - first)
+}
+
+/// The convolution with the most groups its weight allows: every entry outside the blocks of a finer
+/// partition is exactly zero (a sum with an identity branch, a composition of depthwise maps).
+pub(crate) fn most_groups<T: Scalar>(c: Conv2d<T>) -> Conv2d<T> {
+    let (c_out, c_in, g) = (c.c_out(), c.c_in(), c.groups());
+    let w = c.weight();
+    let whole = gcd(c_out, c_in);
+    let mut candidates: Vec<usize> = (g + 1..=whole)
+        .filter(|f| whole % f == 0 && f % g == 0)
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    let per_in = c_in / g;
+    let Some(&best) = candidates.iter().find(|&&f| {
+        w.indexed_iter().all(|((o, il, _, _), &v)| {
+            let i = (o / (c_out / g)) * per_in + il;
+            v == T::zero() || local(o, i, c_out, c_in, f).is_some()
+        })
+    }) else {
+        return c;
+    };
+    let (_, _, kh, kw) = w.dim();
+    let weight = Array4::from_shape_fn((c_out, c_in / best, kh, kw), |(o, il, a, b)| {
+        let i = (o / (c_out / best)) * (c_in / best) + il;
+        match local(o, i, c_out, c_in, g) {
+            Some(j) => w[[o, j, a, b]],
+            None => T::zero(),
+        }
+    });
+    let cfg = Conv2dConfig {
+        groups: best,
+        ..c.config()
+    };
+    Conv2d::new(weight, c.bias().cloned(), cfg).expect("the same map with more groups")
+}
+
+/// `c2 ∘ c1` as one convolution, or why not. The result keeps the groups both share
+/// (`gcd(g1, g2)`), computed block by block without expanding either kernel.
 pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2d<T>, Why> {
     let (g1, g2) = (c1.geometry(), c2.geometry());
     let b1_zero = c1.bias().is_none_or(|b| b.iter().all(|&v| v == T::zero()));
@@ -78,32 +99,42 @@ pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2
             g1.kernel[1]
         ));
     };
-    let (k1, k2) = (dense_kernel(c1), dense_kernel(c2));
-    let (c_out, c_mid, k2h, k2w) = k2.dim();
-    let (_, c_in, k1h, k1w) = k1.dim();
+    let (k1, k2) = (c1.weight(), c2.weight());
+    let (c_out, mid_per, k2h, k2w) = k2.dim();
+    let (c_mid, in_per1, k1h, k1w) = k1.dim();
+    let c_in = c1.c_in();
+    let groups = gcd(c1.groups(), c2.groups());
     let axis = |a: usize, k1n: usize, k2n: usize| {
         let d = gcd(g1.dilation[a], g1.stride[a] * g2.dilation[a]);
         let extent = g1.dilation[a] * (k1n - 1) + g1.stride[a] * g2.dilation[a] * (k2n - 1) + 1;
         (d, (extent - 1) / d + 1)
     };
     let ((dh, kh), (dw, kw)) = (axis(0, k1h, k2h), axis(1, k1w, k2w));
-    let mut k = Array4::<T>::zeros((c_out, c_in, kh, kw));
+    let mut k = Array4::<T>::zeros((c_out, c_in / groups, kh, kw));
+    let out_per2 = c_out / c2.groups();
+    let mid_per1 = c_mid / c1.groups();
     for o in 0..c_out {
-        for m in 0..c_mid {
+        let first_mid = (o / out_per2) * mid_per;
+        for ml in 0..mid_per {
+            let m = first_mid + ml;
+            let first_in = (m / mid_per1) * in_per1;
             for va in 0..k2h {
                 for vb in 0..k2w {
-                    let w2 = k2[[o, m, va, vb]];
+                    let w2 = k2[[o, ml, va, vb]];
                     if w2 == T::zero() {
                         continue;
                     }
-                    for i in 0..c_in {
+                    for il in 0..in_per1 {
+                        let Some(j) = local(o, first_in + il, c_out, c_in, groups) else {
+                            unreachable!("gcd groups nest both partitions")
+                        };
                         for ua in 0..k1h {
                             for ub in 0..k1w {
                                 let ta =
                                     (g1.dilation[0] * ua + g1.stride[0] * g2.dilation[0] * va) / dh;
                                 let tb =
                                     (g1.dilation[1] * ub + g1.stride[1] * g2.dilation[1] * vb) / dw;
-                                k[[o, i, ta, tb]] += w2 * k1[[m, i, ua, ub]];
+                                k[[o, j, ta, tb]] += w2 * k1[[m, il, ua, ub]];
                             }
                         }
                     }
@@ -114,11 +145,12 @@ pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2
     let mut bias = c2.bias().cloned();
     if let Some(b1) = c1.bias() {
         let extra = Array1::from_shape_fn(c_out, |o| {
+            let first_mid = (o / out_per2) * mid_per;
             let mut s = T::zero();
-            for m in 0..c_mid {
+            for ml in 0..mid_per {
                 for va in 0..k2h {
                     for vb in 0..k2w {
-                        s += k2[[o, m, va, vb]] * b1[m];
+                        s += k2[[o, ml, va, vb]] * b1[first_mid + ml];
                     }
                 }
             }
@@ -126,24 +158,18 @@ pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2
         });
         bias = Some(bias.map_or(extra.clone(), |b| b + &extra));
     }
-    let groups = if c1.groups() == c2.groups() {
-        c1.groups()
-    } else {
-        1
-    };
-    let weight = if groups > 1 { regroup(&k, groups) } else { k };
     let config = Conv2dConfig {
         stride: [g1.stride[0] * g2.stride[0], g1.stride[1] * g2.stride[1]],
         dilation: [dh, dw],
         padding: pads,
         groups,
     };
-    Conv2d::new(weight, bias, config).map_err(|e| e.to_string())
+    Conv2d::new(k, bias, config).map_err(|e| e.to_string())
 }
 
 /// The sum of convolutions reading the same input and producing the same shape (residuals, RepVGG), or
 /// why it is not one convolution. Kernels are aligned on their top-left anchor `-padding`; the caller
-/// [`fit`]s the bottom and right padding to the output shape.
+/// [`fit`]s the bottom and right padding to the output shape. The sum keeps the groups all branches share.
 pub(crate) fn sum<T: Scalar>(convs: &[Conv2d<T>]) -> Result<Conv2d<T>, Why> {
     let first = convs.first().ok_or("an empty sum")?;
     if let Some(c) = convs
@@ -156,45 +182,33 @@ pub(crate) fn sum<T: Scalar>(convs: &[Conv2d<T>]) -> Result<Conv2d<T>, Why> {
             c.describe()
         ));
     }
-    // Undilate every kernel, then place each at offset (P - p) in a common kernel.
-    let undilated: Vec<(Array4<T>, [usize; 4])> = convs
+    let (c_out, c_in) = (first.c_out(), first.c_in());
+    if convs.iter().any(|c| c.c_out() != c_out || c.c_in() != c_in) {
+        return Err("the branches have different channel counts".into());
+    }
+    let groups = convs.iter().fold(0, |g, c| gcd(g, c.groups()));
+    let top = convs.iter().map(|c| c.geometry().padding[0]).max().unwrap_or(0);
+    let left = convs.iter().map(|c| c.geometry().padding[1]).max().unwrap_or(0);
+    let eh = convs
         .iter()
-        .map(|c| {
-            let k = dense_kernel(c);
-            let g = c.geometry();
-            let (o, i, _, _) = k.dim();
-            let (eh, ew) = (g.extent(0), g.extent(1));
-            let mut d = Array4::zeros((o, i, eh, ew));
-            for ((oo, ii, a, b), &v) in k.indexed_iter() {
-                d[[oo, ii, a * g.dilation[0], b * g.dilation[1]]] = v;
-            }
-            (d, g.padding)
-        })
-        .collect();
-    let top = undilated.iter().map(|(_, p)| p[0]).max().unwrap_or(0);
-    let left = undilated.iter().map(|(_, p)| p[1]).max().unwrap_or(0);
-    let eh = undilated
-        .iter()
-        .map(|(k, p)| top - p[0] + k.dim().2)
+        .map(|c| top - c.geometry().padding[0] + c.geometry().extent(0))
         .max()
         .unwrap_or(1);
-    let ew = undilated
+    let ew = convs
         .iter()
-        .map(|(k, p)| left - p[1] + k.dim().3)
+        .map(|c| left - c.geometry().padding[1] + c.geometry().extent(1))
         .max()
         .unwrap_or(1);
-    // Generous bottom/right padding; `fit` trims it to the output shape.
-    let bottom = eh + undilated.iter().map(|(_, p)| p[2]).max().unwrap_or(0);
-    let right = ew + undilated.iter().map(|(_, p)| p[3]).max().unwrap_or(0);
-    let (c_out, c_in, _, _) = undilated[0].0.dim();
-    let mut k = Array4::<T>::zeros((c_out, c_in, eh, ew));
-    for (d, p) in &undilated {
-        if d.dim().0 != c_out || d.dim().1 != c_in {
-            return Err("the branches have different channel counts".into());
-        }
-        let (oy, ox) = (top - p[0], left - p[1]);
-        for ((o, i, a, b), &v) in d.indexed_iter() {
-            k[[o, i, oy + a, ox + b]] += v;
+    let mut k = Array4::<T>::zeros((c_out, c_in / groups, eh, ew));
+    for c in convs {
+        let g = c.geometry();
+        let (oy, ox) = (top - g.padding[0], left - g.padding[1]);
+        let per_out = c_out / c.groups();
+        let per_in = c.weight().dim().1;
+        for ((o, il, a, b), &v) in c.weight().indexed_iter() {
+            let i = (o / per_out) * per_in + il;
+            let j = local(o, i, c_out, c_in, groups).expect("gcd groups nest every partition");
+            k[[o, j, oy + a * g.dilation[0], ox + b * g.dilation[1]]] += v;
         }
     }
     let bias = convs
@@ -203,19 +217,16 @@ pub(crate) fn sum<T: Scalar>(convs: &[Conv2d<T>]) -> Result<Conv2d<T>, Why> {
         .fold(None::<Array1<T>>, |acc, b| {
             Some(acc.map_or(b.clone(), |a| a + b))
         });
-    let groups = if convs.iter().all(|c| c.groups() == first.groups()) {
-        first.groups()
-    } else {
-        1
-    };
-    let weight = if groups > 1 { regroup(&k, groups) } else { k };
+    // Generous bottom/right padding; `fit` trims it to the output shape.
+    let bottom = eh + convs.iter().map(|c| c.geometry().padding[2]).max().unwrap_or(0);
+    let right = ew + convs.iter().map(|c| c.geometry().padding[3]).max().unwrap_or(0);
     let config = Conv2dConfig {
         stride: first.geometry().stride,
         dilation: [1, 1],
         padding: [top, left, bottom, right],
         groups,
     };
-    Conv2d::new(weight, bias, config).map_err(|e| e.to_string())
+    Conv2d::new(k, bias, config).map_err(|e| e.to_string())
 }
 
 /// Trims the bottom and right padding of `c` so that its output on `input` is `want` (a composed conv can

@@ -10,49 +10,63 @@
 use ndarray::{s, Array1, Array2, Array4};
 use ndarray_linalg::SVD;
 
+use std::collections::HashMap;
+
 use super::conv;
 use crate::graph::{Model, Op, Src};
 use crate::layer::{Conv2d, Conv2dConfig, Layer, Linear, PadMode};
 use crate::{Error, Result, Scalar, Shape};
 
-/// One convolution equal to the whole run `sub` (a model of linear nodes), or why there is none.
-pub(crate) fn conv_form<T: Scalar>(sub: &Model<T>) -> std::result::Result<Conv2d<T>, conv::Why> {
-    let input = sub.input_shape();
+/// The convolution form of node `k` of `model` as a map from the value `entry` (of shape `input`), given
+/// the forms of the nodes before it in the same range (`forms`), or why it has none.
+pub(crate) fn conv_step<T: Scalar>(
+    model: &Model<T>,
+    shapes: &[Option<Shape>],
+    k: usize,
+    entry: Src,
+    input: Shape,
+    forms: &HashMap<usize, std::result::Result<Conv2d<T>, conv::Why>>,
+) -> std::result::Result<Conv2d<T>, conv::Why> {
     let Shape::Chw { c, .. } = input else {
         return Err(format!("the run's input {input} is not an image"));
     };
-    let shapes = sub.shapes().map_err(|e| e.to_string())?;
-    let mut forms: Vec<Conv2d<T>> = Vec::with_capacity(sub.nodes().len());
+    let node = &model.nodes()[k];
     let start = conv::identity(c);
-    for (k, node) in sub.nodes().iter().enumerate() {
-        let src = |s: &Src| match *s {
-            Src::Input => (&start, input),
-            Src::Node(j) => (&forms[j], shapes[j]),
+    let src = |s: Src| -> std::result::Result<(Conv2d<T>, Shape), conv::Why> {
+        if s == entry {
+            return Ok((start.clone(), input));
+        }
+        let Src::Node(j) = s else {
+            return Err("it reads a value outside the run".into());
         };
-        let (prev, prev_shape) = src(&node.inputs[0]);
-        let from_input = node.inputs[0] == Src::Input;
-        let this = match &node.op {
-            // The first conv read straight from the input is itself (keeps its groups).
-            Op::Layer(Layer::Conv2d(c2)) if from_input => c2.clone(),
-            Op::Layer(Layer::Conv2d(c2)) => conv::compose(prev, c2)?,
-            Op::Layer(other) => fold_layer(prev, prev_shape, other)?,
-            Op::Add => conv::sum(
-                &node
-                    .inputs
-                    .iter()
-                    .map(|s| src(s).0.clone())
-                    .collect::<Vec<_>>(),
-            )?,
-            Op::Concat { .. } => {
-                return Err("a Concat: stacking convolutions is not supported yet".into())
-            }
-            Op::Nonlinear(_) => return Err(format!("node '{}' is not linear", node.name)),
-        };
-        forms.push(
-            conv::fit(this, input, shapes[k]).map_err(|e| format!("node '{}': {e}", node.name))?,
-        );
-    }
-    forms.pop().ok_or_else(|| "an empty run".into())
+        let shape = shapes[j].ok_or("a value of unknown shape")?;
+        match forms.get(&j) {
+            Some(Ok(f)) => Ok((f.clone(), shape)),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err("it reads a value outside the run".into()),
+        }
+    };
+    let first = node.inputs[0];
+    let this = match &node.op {
+        // A conv read straight from the entry is itself (keeps its groups).
+        Op::Layer(Layer::Conv2d(c2)) if first == entry => c2.clone(),
+        Op::Layer(Layer::Conv2d(c2)) => conv::compose(&src(first)?.0, c2)?,
+        Op::Layer(other) => {
+            let (prev, shape) = src(first)?;
+            fold_layer(&prev, shape, other)?
+        }
+        Op::Add => conv::sum(
+            &node
+                .inputs
+                .iter()
+                .map(|&s| src(s).map(|f| f.0))
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        )?,
+        Op::Concat { .. } => return Err("a Concat: stacking convolutions is not supported yet".into()),
+        Op::Nonlinear(_) => return Err(format!("node '{}' is not linear", node.name)),
+    };
+    let out = shapes[k].ok_or("a value of unknown shape")?;
+    conv::fit(this, input, out).map_err(|e| format!("node '{}': {e}", node.name))
 }
 
 /// A layer other than Conv2d applied after the convolution `prev` (whose output has shape `shape`).
@@ -83,6 +97,7 @@ fn fold_layer<T: Scalar>(
                     None,
                     Conv2dConfig {
                         padding: p.padding(),
+                        groups: c,
                         ..Default::default()
                     },
                 )
@@ -143,10 +158,13 @@ fn scale_conv<T: Scalar>(
     for (o, mut k) in w.outer_iter_mut().enumerate() {
         k.mapv_inplace(|v| T::narrow(v.widen() * scale[o]));
     }
-    let b = Array1::from_shape_fn(prev.c_out(), |o| {
-        T::narrow(prev.bias().map_or(0.0, |b| b[o].widen()) * scale[o] + shift[o])
+    // a conv without a bias gets one only when the shift is not zero
+    let b = (prev.bias().is_some() || shift.iter().any(|&s| s != 0.0)).then(|| {
+        Array1::from_shape_fn(prev.c_out(), |o| {
+            T::narrow(prev.bias().map_or(0.0, |b| b[o].widen()) * scale[o] + shift[o])
+        })
     });
-    Conv2d::new(w, Some(b), prev.config()).map_err(|e| e.to_string())
+    Conv2d::new(w, b, prev.config()).map_err(|e| e.to_string())
 }
 
 /// `(A, B, r)` of [`low_rank`].

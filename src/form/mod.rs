@@ -7,29 +7,49 @@
 //! run with the independent reference and costed from the layers' structure, and the smallest is kept
 //! under the [`Policy`](crate::Policy).
 
+//! The smallest exact form of the linear parts of a model, and [`collapse_model`]: every linear group of a
+//! model partitioned into pieces, each replaced by one layer where that costs less.
+//!
+//! For each linear group ([`crate::graph`] finds them) every range that reads one value and gives one is
+//! planned from the shapes ([`piece`]): one convolution where composing is exact (folding BatchNorm,
+//! per-channel scales, zero pads and average pools, summing branches, keeping every group structure),
+//! else the dense Linear or a low-rank pair. The cheapest partition into kept nodes and replaced pieces
+//! under the [`Policy`](crate::Policy) wins (by default: never more multiply-adds); each chosen piece is
+//! then built ([`crate::compose`] multiplies the maps) and checked against the independent reference.
+
 mod check;
 mod choose;
 mod conv;
 mod cost;
 mod fold;
+mod piece;
 mod report;
 
-pub(crate) use choose::Mode;
-pub use report::{Form, RunReport};
+pub use report::{table, Form, RunReport, Totals};
+pub(crate) use cost::model_cost;
 
 use std::collections::BTreeMap;
 
-use crate::graph::{linear_runs, Model, Node, Op, Run, Src};
+use crate::graph::{linear_groups, Model, Op, Readers, Run, Src};
 use crate::{Options, Result, Scalar, Shape};
-use choose::smallest;
+use piece::{plan_group, Piece};
 
-/// Replaces every maximal linear run of `model` (nodes between nonlinearities, branches included) by its
-/// smallest exact form: one Conv2d where that is exact, else the cheapest of the dense Linear, an exact
-/// low-rank pair of Linears, and the run as it was. Nonlinear nodes are kept.
+/// Build the chosen forms and check them, or only plan them (costs from the shapes, nothing built beyond
+/// composed conv kernels, nothing checked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Build,
+    Plan,
+}
+
+/// Replaces the linear parts of `model` (nodes between nonlinearities, branches included) by their
+/// smallest exact forms under `opts.policy`: by default each group's cheapest partition into kept nodes and
+/// pieces replaced by one Conv2d, one Linear or a low-rank pair of Linears, never costing more
+/// multiply-adds than the nodes they replace. Nonlinear nodes are kept.
 ///
 /// # Errors
-/// [`crate::Error::Shape`] when the model's shapes do not fit; [`crate::Error::TooLarge`] when a Linear
-/// form would exceed the memory budget.
+/// [`crate::Error::Shape`] when the model's shapes do not fit. A piece that cannot be built (the memory
+/// budget, an inexact form) is kept and its report says why.
 ///
 /// ```
 /// use linear_collapse::form::{collapse_model, Form};
@@ -48,7 +68,7 @@ pub fn collapse_model<T: Scalar>(
     model: &Model<T>,
     opts: &Options,
 ) -> Result<(Model<T>, Vec<RunReport>)> {
-    let runs = collapse_runs(model, opts, Mode::Build)?;
+    let runs = collapse_runs(model, opts, Mode::Build, &|_| true, &mut |_, _| {})?;
     let mut replace: BTreeMap<usize, (Run, Vec<Op<T>>)> = BTreeMap::new();
     let mut reports = Vec::new();
     for c in runs {
@@ -79,100 +99,139 @@ pub fn collapse_model<T: Scalar>(
             map[k] = Some(out.push(node.name.clone(), node.op.clone(), inputs)?);
         }
     }
+    let outputs: Vec<Src> = model.outputs().iter().map(|&s| remap(&map, s)).collect();
+    out.set_outputs(outputs)?;
     Ok((out, reports))
 }
 
-/// One linear run of a model and what it collapses to.
+/// One piece of a model and what replaces it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Replacement<T> {
-    /// The run: its nodes, entry and exit.
+    /// The piece: its nodes, entry and exit.
     pub(crate) run: Run,
-    /// The replacement, applied in order to the entry (`None`: keep the run, or planned only).
+    /// The replacement, applied in order to the entry (`None`: kept, or planned only).
     pub(crate) ops: Option<Vec<Op<T>>>,
     /// What was decided and why.
     pub(crate) report: RunReport,
 }
 
-/// Every maximal linear run of `model` with its smallest exact form (built, or in [`Mode::Plan`] only
-/// planned), without rebuilding the model: what file writers need to replace runs in place. Single
-/// layers are skipped.
+/// Every linear group of `model` (of two nodes or more) planned under `opts`, and in [`Mode::Build`] its
+/// chosen pieces built and checked: one replacement per replaced piece, one kept entry per group left as
+/// it was. A piece's entry and exit must pass `cuttable` (for a file: a value with a name in it).
+///
+/// # Errors
+/// [`crate::Error::Shape`] when the model's shapes do not fit.
 pub(crate) fn collapse_runs<T: Scalar>(
     model: &Model<T>,
     opts: &Options,
     mode: Mode,
+    cuttable: &dyn Fn(Src) -> bool,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<Replacement<T>>> {
     let shapes = model.value_shapes()?;
+    let readers = Readers::of(model);
+    let groups: Vec<Vec<usize>> = linear_groups(model)
+        .into_iter()
+        .filter(|g| g.len() >= 2)
+        .collect();
     let mut out = Vec::new();
-    for found in linear_runs(model) {
-        let Ok(run) = found else { continue };
-        if run.nodes.len() < 2 && !matches!(model.nodes()[run.exit].op, Op::Add | Op::Concat { .. })
-        {
-            continue; // a single layer is already one layer
+    for (i, group) in groups.iter().enumerate() {
+        progress(i, groups.len());
+        let plan = plan_group(model, &shapes, &readers, group, opts, cuttable)?;
+        if plan.chosen.is_empty() {
+            out.push(kept_group(model, &shapes, group, plan.kept_why)?);
+            continue;
         }
-        let sub = submodel(model, &shapes, &run)?;
-        let names: Vec<String> = run
-            .nodes
-            .iter()
-            .map(|&k| model.nodes()[k].name.clone())
-            .collect();
-        // One run that cannot collapse (memory budget, an unsupported combination) is kept with its
-        // reason; the rest of the model still collapses.
-        let (ops, report) = match smallest(&sub, names.clone(), opts, mode) {
-            Ok(found) => found,
-            Err(e) => (None, kept(&sub, names, format!("kept as it is: {e}"))?),
-        };
-        out.push(Replacement { run, ops, report });
+        for chosen in plan.chosen {
+            let piece = Piece {
+                model,
+                shapes: &shapes,
+                run: chosen.run,
+            };
+            out.push(replace(&piece, &chosen.candidate, chosen.before, opts, mode)?);
+        }
     }
+    progress(groups.len(), groups.len());
     Ok(out)
 }
 
-/// The report of a run left as it was, and why.
-pub(crate) fn kept<T: Scalar>(
-    sub: &Model<T>,
-    nodes: Vec<String>,
-    why: String,
-) -> Result<RunReport> {
-    let shapes = sub.shapes()?;
-    let (params, macs) = cost::model_cost(sub)?;
-    Ok(RunReport {
-        nodes,
-        shapes: (
-            sub.input_shape(),
-            *shapes.last().unwrap_or(&sub.input_shape()),
-        ),
-        form: Form::Unchanged,
+/// The replacement of one chosen piece: built and checked (or planned only); kept, with the reason, when
+/// building fails.
+fn replace<T: Scalar>(
+    piece: &Piece<'_, T>,
+    c: &choose::Candidate<T>,
+    before: (usize, u64),
+    opts: &Options,
+    mode: Mode,
+) -> Result<Replacement<T>> {
+    let report = |form, why: String, after: (usize, u64), max_error| RunReport {
+        nodes: piece.names(),
+        ops: piece.ops(),
+        shapes: (piece.input(), piece.output()),
+        form,
         why,
-        params: (params, params),
-        macs: (macs, macs),
-        max_error: None,
+        params: (before.0, after.0),
+        macs: (before.1, after.1),
+        max_error,
+    };
+    if mode == Mode::Plan {
+        return Ok(Replacement {
+            run: piece.run.clone(),
+            ops: None,
+            report: report(c.form.clone(), c.why.clone(), (c.params, c.macs), None),
+        });
+    }
+    let built = piece.to_model().and_then(|sub| choose::build(&sub, c, opts));
+    Ok(match built {
+        Ok(b) => Replacement {
+            run: piece.run.clone(),
+            report: report(b.form, b.why, (b.params, b.macs), Some(b.max_error)),
+            ops: Some(b.ops),
+        },
+        // One piece that cannot collapse (memory budget, an inexact form) is kept with its reason.
+        Err(e) => Replacement {
+            run: piece.run.clone(),
+            ops: None,
+            report: report(Form::Unchanged, format!("kept as it is: {e}"), before, None),
+        },
     })
 }
 
-/// The run as a model of its own, its entry as the input.
-fn submodel<T: Scalar>(model: &Model<T>, shapes: &[Option<Shape>], run: &Run) -> Result<Model<T>> {
-    let entry_shape = match run.entry {
-        Src::Input => model.input_shape(),
-        Src::Node(i) => shapes[i].ok_or_else(|| {
-            crate::Error::invalid(
-                format!("node '{}'", model.nodes()[i].name),
-                "a linear run reads it but its shape is not known",
-            )
-        })?,
-    };
-    let local: BTreeMap<usize, usize> =
-        run.nodes.iter().enumerate().map(|(j, &k)| (k, j)).collect();
-    let mut sub = Model::new(entry_shape);
-    for &k in &run.nodes {
-        let Node { name, op, inputs } = &model.nodes()[k];
-        let inputs = inputs
-            .iter()
-            .map(|s| match s {
-                s if *s == run.entry => Src::Input,
-                Src::Node(i) => Src::Node(local[i]),
-                Src::Input => Src::Input,
-            })
-            .collect();
-        sub.push(name.clone(), op.clone(), inputs)?;
+/// The report of a group left as it was.
+fn kept_group<T: Scalar>(
+    model: &Model<T>,
+    shapes: &[Option<Shape>],
+    group: &[usize],
+    why: String,
+) -> Result<Replacement<T>> {
+    let mut cost = (0usize, 0u64);
+    for &k in group {
+        let (p, m) = piece::node_cost(model, shapes, k)?;
+        cost = (cost.0 + p, cost.1.saturating_add(m));
     }
-    Ok(sub)
+    let first = model.nodes()[group[0]].inputs[0];
+    let input = match first {
+        Src::Input => model.input_shape(),
+        Src::Node(j) => shapes[j].unwrap_or(model.input_shape()),
+    };
+    let last = *group.last().expect("a group has nodes");
+    let report = RunReport {
+        nodes: group.iter().map(|&k| model.nodes()[k].name.clone()).collect(),
+        ops: group.iter().map(|&k| model.nodes()[k].op.describe()).collect(),
+        shapes: (input, shapes[last].unwrap_or(input)),
+        form: Form::Unchanged,
+        why,
+        params: (cost.0, cost.0),
+        macs: (cost.1, cost.1),
+        max_error: None,
+    };
+    Ok(Replacement {
+        run: Run {
+            nodes: group.to_vec(),
+            entry: first,
+            exit: last,
+        },
+        ops: None,
+        report,
+    })
 }

@@ -11,7 +11,7 @@ mod runs;
 mod shapes;
 
 pub use crate::layer::Nonlinear;
-pub(crate) use runs::{linear_runs, Run};
+pub(crate) use runs::{as_run, linear_groups, Readers, Run};
 pub(crate) use shapes::op_shape;
 
 use crate::layer::Layer;

@@ -1,11 +1,11 @@
-//! Maximal linear runs: connected groups of linear nodes with one entry and one exit.
+//! Linear groups (connected linear nodes) and their single-entry single-exit runs.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use super::{Model, Src};
 use crate::Scalar;
 
-/// A maximal linear run of a model.
+/// A run of linear nodes that reads one value and whose one value leaves it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Run {
     /// Its nodes, in model order.
@@ -16,20 +16,45 @@ pub(crate) struct Run {
     pub(crate) exit: usize,
 }
 
-/// A group of linear nodes that cannot collapse into one layer, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Unsplittable {
-    pub(crate) nodes: Vec<usize>,
-    pub(crate) why: String,
+/// Who reads each node's output: the nodes, and whether it is a model output.
+pub(crate) struct Readers {
+    nodes: Vec<Vec<usize>>,
+    output: Vec<bool>,
 }
 
-/// Finds the maximal linear runs: linear nodes joined by edges between linear nodes, grouped; a group
-/// collapses when it reads exactly one outside value and exactly one of its nodes is read from outside
-/// (or is the model's output).
-pub(crate) fn linear_runs<T: Scalar>(model: &Model<T>) -> Vec<Result<Run, Unsplittable>> {
+impl Readers {
+    /// The readers of every node of `model`.
+    pub(crate) fn of<T: Scalar>(model: &Model<T>) -> Self {
+        let n = model.nodes().len();
+        let mut nodes = vec![Vec::new(); n];
+        for (k, node) in model.nodes().iter().enumerate() {
+            for s in &node.inputs {
+                if let Src::Node(j) = *s {
+                    if nodes[j].last() != Some(&k) {
+                        nodes[j].push(k);
+                    }
+                }
+            }
+        }
+        let mut output = vec![false; n];
+        for s in model.outputs() {
+            if let Src::Node(j) = s {
+                output[j] = true;
+            }
+        }
+        Readers { nodes, output }
+    }
+
+    /// True when node `j`'s output is a model output or is read by a node for which `inside` is false.
+    pub(crate) fn read_outside(&self, j: usize, inside: impl Fn(usize) -> bool) -> bool {
+        self.output[j] || self.nodes[j].iter().any(|&r| !inside(r))
+    }
+}
+
+/// The linear groups of a model: linear nodes joined by edges between linear nodes, each in model order.
+pub(crate) fn linear_groups<T: Scalar>(model: &Model<T>) -> Vec<Vec<usize>> {
     let nodes = model.nodes();
-    let n = nodes.len();
-    let mut parent: Vec<usize> = (0..n).collect();
+    let mut parent: Vec<usize> = (0..nodes.len()).collect();
     fn find(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
             p[x] = p[p[x]];
@@ -50,41 +75,43 @@ pub(crate) fn linear_runs<T: Scalar>(model: &Model<T>) -> Vec<Result<Run, Unspli
             }
         }
     }
-    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (k, node) in nodes.iter().enumerate() {
         if node.op.is_linear() {
             let r = find(&mut parent, k);
             groups.entry(r).or_default().push(k);
         }
     }
-    let outputs = model.outputs();
-    groups
-        .into_values()
-        .map(|members| {
-            let inside: BTreeSet<usize> = members.iter().copied().collect();
-            let entries: BTreeSet<Src> = members
-                .iter()
-                .flat_map(|&k| nodes[k].inputs.iter().copied())
-                .filter(|s| !matches!(s, Src::Node(j) if inside.contains(j)))
-                .collect();
-            let exits: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|&k| {
-                    outputs.contains(&Src::Node(k))
-                        || nodes
-                            .iter()
-                            .enumerate()
-                            .any(|(c, node)| !inside.contains(&c) && node.inputs.contains(&Src::Node(k)))
-                })
-                .collect();
-            match (entries.len(), exits.as_slice()) {
-                (1, &[exit]) => Ok(Run { nodes: members, entry: *entries.first().expect("one"), exit }),
-                (e, x) => Err(Unsplittable {
-                    nodes: members,
-                    why: format!("the run reads {e} outside values and {} of its nodes are read outside; one of each is needed", x.len()),
-                }),
+    let mut out: Vec<Vec<usize>> = groups.into_values().collect();
+    out.sort_by_key(|g| g[0]);
+    out
+}
+
+/// `nodes` (sorted) as a run, when they read exactly one outside value and exactly one of them is read
+/// outside; `None` otherwise.
+pub(crate) fn as_run<T: Scalar>(model: &Model<T>, readers: &Readers, nodes: &[usize]) -> Option<Run> {
+    let inside = |k: usize| nodes.binary_search(&k).is_ok();
+    let mut entry = None;
+    for &k in nodes {
+        for &s in &model.nodes()[k].inputs {
+            if matches!(s, Src::Node(j) if inside(j)) {
+                continue;
             }
-        })
-        .collect()
+            match entry {
+                None => entry = Some(s),
+                Some(e) if e == s => {}
+                Some(_) => return None,
+            }
+        }
+    }
+    let mut exits = nodes.iter().filter(|&&k| readers.read_outside(k, inside));
+    let exit = *exits.next()?;
+    if exits.next().is_some() {
+        return None;
+    }
+    Some(Run {
+        nodes: nodes.to_vec(),
+        entry: entry?,
+        exit,
+    })
 }

@@ -61,10 +61,11 @@ fn both_exporters_import_and_collapse_within_tolerance() {
     let mut checked = 0;
     for (path, case, exporter) in &all {
         let original = OnnxModel::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let (collapsed, reports) = pipeline::collapse_onnx(&original, &Options::default())
-            .unwrap_or_else(|e| panic!("{case}.{exporter}: {e}"));
+        let (collapsed, summary) =
+            pipeline::collapse_onnx(&original, &Options::default(), &mut |_, _| {})
+                .unwrap_or_else(|e| panic!("{case}.{exporter}: {e}"));
         assert!(
-            !reports.is_empty(),
+            !summary.runs.is_empty(),
             "{case}.{exporter}: no linear run found"
         );
         assert!(
@@ -124,7 +125,7 @@ fn matmul_add_folds_only_a_bias_over_the_last_axis() {
     use linear_collapse::layer::Layer;
     for (file, folded) in [("matmul_add_bias", true), ("matmul_add_column", false)] {
         let path = data_dir().join(format!("extra/{file}.onnx"));
-        let m = import(&OnnxModel::read(path).unwrap()).unwrap();
+        let m = import(&OnnxModel::read(path).unwrap(), &Options::default()).unwrap();
         let Op::Layer(Layer::Linear(fc)) = &m.model.nodes()[0].op else {
             panic!("{file}: {:?}", m.model.nodes()[0].op)
         };

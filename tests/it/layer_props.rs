@@ -227,9 +227,17 @@ fn check_fold(input: Shape, conv: &crate::props::ConvParams, spec: &Spec, seed: 
         .map(|l| Op::Layer(l.cast().expect("widens")))
         .collect();
     let m = Model::sequential(input, ops).expect("valid");
-    let (small, reports) =
-        linear_collapse::collapse_model(&m, &Default::default()).expect("collapses");
-    assert_eq!(reports[0].form, Form::Conv2d, "{}", reports[0]);
+    let force = linear_collapse::Options {
+        policy: linear_collapse::Policy::Force,
+        ..Default::default()
+    };
+    let (small, reports) = linear_collapse::collapse_model(&m, &force).expect("collapses");
+    // one conv, or the Linear when a tiny image makes that cheaper still
+    assert!(
+        matches!(reports[0].form, Form::Conv2d | Form::Linear),
+        "{}",
+        reports[0]
+    );
     let x: Vec<f64> = (0..input.numel())
         .map(|i| ((i * 7) % 5) as f64 - 2.0)
         .collect();

@@ -134,8 +134,9 @@ fn padding_in_the_second_conv_is_refused_with_a_reason() {
         ],
     )
     .unwrap();
+    // the Linear form costs more than the run, so the default keeps it and says why
     let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
-    assert_eq!(reports[0].form, Form::Linear, "{}", reports[0]);
+    assert_eq!(reports[0].form, Form::Unchanged, "{}", reports[0]);
     assert!(
         reports[0].why.contains("border outputs differ"),
         "{}",
@@ -158,7 +159,7 @@ fn a_1x1_conv_with_bias_before_a_padded_conv_is_refused() {
     let (_, reports) = collapse_model(
         &m,
         &Options {
-            policy: Policy::KeepIfLarger,
+            policy: Policy::Macs,
             ..Options::default()
         },
     )
@@ -184,8 +185,13 @@ fn a_1x1_conv_with_bias_before_a_padded_conv_is_refused() {
 }
 
 #[test]
-fn mismatched_groups_compose_into_a_dense_kernel() {
+fn mismatched_groups_compose_into_their_common_groups() {
     let mut rng = StdRng::seed_from_u64(6);
+    let force = Options {
+        policy: Policy::Force,
+        ..Options::default()
+    };
+    // groups 2 then 4: block-diagonal in 2 blocks (gcd), not dense
     let m = Model::sequential(
         Shape::chw(4, 7, 7),
         vec![
@@ -194,7 +200,22 @@ fn mismatched_groups_compose_into_a_dense_kernel() {
         ],
     )
     .unwrap();
-    let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
+    let (small, reports) = collapse_model(&m, &force).unwrap();
+    let Op::Layer(Layer::Conv2d(k)) = &small.nodes()[0].op else {
+        panic!("{}", reports[0])
+    };
+    assert_eq!(k.groups(), 2);
+    assert_same_function(&m, &small);
+    // groups 2 then 3 share no partition: dense
+    let m = Model::sequential(
+        Shape::chw(6, 7, 7),
+        vec![
+            conv(&mut rng, 6, 6, 3, Conv2dConfig::default().groups(2), true),
+            conv(&mut rng, 6, 6, 3, Conv2dConfig::default().groups(3), true),
+        ],
+    )
+    .unwrap();
+    let (small, reports) = collapse_model(&m, &force).unwrap();
     let Op::Layer(Layer::Conv2d(k)) = &small.nodes()[0].op else {
         panic!("{}", reports[0])
     };
@@ -209,7 +230,7 @@ fn mismatched_groups_compose_into_a_dense_kernel() {
         ],
     )
     .unwrap();
-    let (small, _) = collapse_model(&m, &Options::default()).unwrap();
+    let (small, _) = collapse_model(&m, &force).unwrap();
     let Op::Layer(Layer::Conv2d(k)) = &small.nodes()[0].op else {
         panic!()
     };
@@ -244,7 +265,7 @@ fn each_run_between_relus_collapses() {
         ],
     )
     .unwrap();
-    let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
+    let (small, reports) = collapse_model(&m, &force()).unwrap();
     assert_eq!(reports.len(), 2, "{reports:?}");
     assert_eq!(reports[0].form, Form::Conv2d, "{}", reports[0]);
     assert_eq!(reports[1].form, Form::Linear, "{}", reports[1]);
@@ -321,9 +342,22 @@ fn load_graph(name: &str) -> (Model<f32>, Value) {
     (m, json)
 }
 
+/// Every run that reads one value and gives one replaced by its smallest form, costlier or not.
+fn force() -> Options {
+    Options {
+        policy: Policy::Force,
+        ..Options::default()
+    }
+}
+
 fn check_golden_graph(name: &str, segment: &str, expected_nodes: usize) {
     let (m, _) = load_graph(name);
-    let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
+    // the golden cases collapse whole segments into one Linear, costlier or not
+    let force = Options {
+        policy: Policy::Force,
+        ..Options::default()
+    };
+    let (small, reports) = collapse_model(&m, &force).unwrap();
     assert_eq!(small.nodes().len(), expected_nodes, "{name}: {reports:?}");
     // The collapsed Linear against PyTorch's float64 probe.
     let fc = small
@@ -410,7 +444,7 @@ fn zero_pad_and_avgpool_fold_into_the_conv() {
         ],
     )
     .unwrap();
-    let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
+    let (small, reports) = collapse_model(&m, &force()).unwrap();
     assert_eq!(reports[0].form, Form::Conv2d, "{}", reports[0]);
     assert_eq!(small.nodes().len(), 1);
     assert_same_function(&m, &small);
@@ -459,8 +493,13 @@ proptest::proptest! {
         let m = m.unwrap();
         // Every geometry drawn fits the 14x13 input; a rejection would count against proptest's limit.
         proptest::prop_assume!(m.shapes().is_ok());
-        let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
+        let force = Options { policy: Policy::Force, ..Options::default() };
+        let (small, reports) = collapse_model(&m, &force).unwrap();
         proptest::prop_assert_eq!(&reports[0].form, &Form::Conv2d, "{}", reports[0]);
         assert_same_function(&m, &small);
+        // by default the one conv replaces the two only when it takes no more multiply-adds
+        let (kept, reports) = collapse_model(&m, &Options::default()).unwrap();
+        proptest::prop_assert!(reports[0].macs.1 <= reports[0].macs.0, "{}", reports[0]);
+        assert_same_function(&m, &kept);
     }
 }

@@ -209,12 +209,12 @@ fn per_channel_scale_shift_folds_into_a_conv() {
         Some(nd(&[2, 1, 1], &[1.0, 0.25])),
     );
     let width = ScaleShift::new(Some(nd(&[2], &[2.0, -3.0])), None);
-    for (s, form) in [(per_channel, Form::Conv2d), (width, Form::Linear)] {
+    for (s, form) in [(per_channel, Form::Conv2d), (width, Form::Unchanged)] {
         let ops = vec![Op::Layer(conv.clone().into()), Op::Layer(s.unwrap().into())];
         let m = Model::sequential(input, ops).unwrap();
         let (small, reports) = collapse_model(&m, &Options::default()).unwrap();
         assert_eq!(reports[0].form, form, "{}", reports[0]);
-        if form == Form::Linear {
+        if form == Form::Unchanged {
             assert!(
                 reports[0]
                     .why

@@ -102,6 +102,32 @@ impl OnnxModel {
         self.proto.graph.as_ref().map_or(0, |g| g.node.len())
     }
 
+    /// The number of parameters: the elements of the main graph's floating-point initializers and
+    /// `Constant` tensors.
+    ///
+    /// ```
+    /// use linear_collapse::io::onnx::OnnxModel;
+    /// let model = OnnxModel::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gemm_gemm/model.onnx"))?;
+    /// assert_eq!(model.param_count(), 64 * 32 + 32 + 32 * 10 + 10);
+    /// # Ok::<(), linear_collapse::Error>(())
+    /// ```
+    pub fn param_count(&self) -> usize {
+        let Some(g) = self.proto.graph.as_ref() else {
+            return 0;
+        };
+        let constants = g
+            .node
+            .iter()
+            .filter(|n| n.op_type == "Constant")
+            .flat_map(|n| n.attribute.iter().filter_map(|a| a.t.as_ref()));
+        g.initializer
+            .iter()
+            .chain(constants)
+            .filter(|t| matches!(t.data_type, 1 | 10 | 11 | 16))
+            .map(|t| t.dims.iter().map(|&d| d.max(0) as usize).product::<usize>())
+            .sum()
+    }
+
     /// The op type of every node of the main graph, in order.
     ///
     /// ```

@@ -155,19 +155,21 @@ impl<'g, 'a> Builder<'g, 'a> {
                 name: "graph input".into(),
                 output,
             });
-            b.push(vec![], Some(&v.name), op, vec![])?;
+            b.push(vec![], v.name.clone(), Some(&v.name), op, vec![])?;
         }
         Ok(b)
     }
 
+    /// Appends a model node named `name` (the ONNX node's name, for reports) that writes the ONNX value
+    /// `value` (`None`: a value inside one ONNX node).
     fn push(
         &mut self,
         onnx: Vec<usize>,
+        name: String,
         value: Option<&'g str>,
         op: Op<f32>,
         srcs: Vec<Src>,
     ) -> Result<Src> {
-        let name = value.map_or_else(|| format!("#{}", self.shapes.len()), str::to_string);
         let s = self.model.push(name, op, srcs)?;
         let k = self.shapes.len();
         self.shapes.push(self.model.node_shape(k, &self.shapes)?);
@@ -247,7 +249,8 @@ impl<'g, 'a> Builder<'g, 'a> {
         emits: Vec<Emit>,
     ) -> Result<()> {
         let mut made: Vec<Src> = Vec::with_capacity(emits.len());
-        for e in emits {
+        let emits_len = emits.len();
+        for (j, e) in emits.into_iter().enumerate() {
             let srcs = e
                 .inputs
                 .iter()
@@ -266,7 +269,11 @@ impl<'g, 'a> Builder<'g, 'a> {
                 .writes
                 .and_then(|o| node.output.get(o))
                 .map(String::as_str);
-            made.push(self.push(vec![k], value, e.op, srcs)?);
+            let name = match (emits_len, j) {
+                (1, _) => display_name(node),
+                _ => format!("{}#{j}", display_name(node)),
+            };
+            made.push(self.push(vec![k], name, value, e.op, srcs)?);
         }
         Ok(())
     }
@@ -348,7 +355,11 @@ impl<'g, 'a> Builder<'g, 'a> {
                     output: shape,
                 })
             };
-            self.push(vec![k], Some(out), op, srcs.clone())?;
+            let name = match node.output.len() {
+                1 => display_name(node),
+                _ => format!("{}:{out}", display_name(node)),
+            };
+            self.push(vec![k], name, Some(out), op, srcs.clone())?;
         }
         Ok(())
     }
@@ -363,6 +374,15 @@ impl<'g, 'a> Builder<'g, 'a> {
             })
             .collect();
         op_shape(self.shapes.len(), "", op, &ins).ok()
+    }
+}
+
+/// A node's name for reports: its name in the file, else its op type and first output.
+fn display_name(node: &NodeProto) -> String {
+    if node.name.is_empty() {
+        format!("{}:{}", node.op_type, node.output.first().map_or("", String::as_str))
+    } else {
+        node.name.clone()
     }
 }
 
