@@ -1,8 +1,11 @@
 //! When two convolutions are one convolution (DESIGN.md section 4), and when a sum of convolutions is one.
 
-use ndarray::{Array1, Array4};
+use std::ops::AddAssign;
+
+use ndarray::{Array1, Array2, Array4};
 
 use crate::layer::{Conv2d, Conv2dConfig};
+use crate::matrix::gemm_into;
 use crate::{Scalar, Shape};
 
 /// Why a smaller form does not exist, in one sentence.
@@ -24,6 +27,26 @@ fn gcd(a: usize, b: usize) -> usize {
     } else {
         gcd(b, a % b)
     }
+}
+
+/// The block of `c`'s kernel with outputs `o0..o0 + n_out` and inputs `i0..i0 + n_in`, dense (zero where
+/// `c`'s own groups leave no weight): `(n_out, n_in, kh, kw)`.
+fn dense_block<T: Scalar>(c: &Conv2d<T>, o0: usize, i0: usize, n_out: usize, n_in: usize) -> Array4<T> {
+    let (_, _, kh, kw) = c.weight().dim();
+    let (c_out, c_in, g) = (c.c_out(), c.c_in(), c.groups());
+    let mut out = Array4::<T>::zeros((n_out, n_in, kh, kw));
+    for o in 0..n_out {
+        let per_in = c_in / g;
+        let first = ((o0 + o) / (c_out / g)) * per_in;
+        for il in 0..per_in {
+            let i = first + il;
+            if (i0..i0 + n_in).contains(&i) {
+                out.slice_mut(ndarray::s![o, i - i0, .., ..])
+                    .assign(&c.weight().slice(ndarray::s![o0 + o, il, .., ..]));
+            }
+        }
+    }
+    out
 }
 
 /// Where the grouped weight of a convolution with `groups` reads input channel `i` for output `o`: the
@@ -99,10 +122,9 @@ pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2
             g1.kernel[1]
         ));
     };
-    let (k1, k2) = (c1.weight(), c2.weight());
-    let (c_out, mid_per, k2h, k2w) = k2.dim();
-    let (c_mid, in_per1, k1h, k1w) = k1.dim();
-    let c_in = c1.c_in();
+    let (c_out, c_in, c_mid) = (c2.c_out(), c1.c_in(), c1.c_out());
+    let (k1h, k1w) = (c1.weight().dim().2, c1.weight().dim().3);
+    let (k2h, k2w) = (c2.weight().dim().2, c2.weight().dim().3);
     let groups = gcd(c1.groups(), c2.groups());
     let axis = |a: usize, k1n: usize, k2n: usize| {
         let d = gcd(g1.dilation[a], g1.stride[a] * g2.dilation[a]);
@@ -110,52 +132,37 @@ pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2
         (d, (extent - 1) / d + 1)
     };
     let ((dh, kh), (dw, kw)) = (axis(0, k1h, k2h), axis(1, k1w, k2w));
-    let mut k = Array4::<T>::zeros((c_out, c_in / groups, kh, kw));
-    let out_per2 = c_out / c2.groups();
-    let mid_per1 = c_mid / c1.groups();
-    for o in 0..c_out {
-        let first_mid = (o / out_per2) * mid_per;
-        for ml in 0..mid_per {
-            let m = first_mid + ml;
-            let first_in = (m / mid_per1) * in_per1;
-            for va in 0..k2h {
-                for vb in 0..k2w {
-                    let w2 = k2[[o, ml, va, vb]];
-                    if w2 == T::zero() {
-                        continue;
-                    }
-                    for il in 0..in_per1 {
-                        let Some(j) = local(o, first_in + il, c_out, c_in, groups) else {
-                            unreachable!("gcd groups nest both partitions")
-                        };
-                        for ua in 0..k1h {
-                            for ub in 0..k1w {
-                                let ta =
-                                    (g1.dilation[0] * ua + g1.stride[0] * g2.dilation[0] * va) / dh;
-                                let tb =
-                                    (g1.dilation[1] * ub + g1.stride[1] * g2.dilation[1] * vb) / dw;
-                                k[[o, j, ta, tb]] += w2 * k1[[m, il, ua, ub]];
-                            }
-                        }
+    let (per_out, per_mid, per_in) = (c_out / groups, c_mid / groups, c_in / groups);
+    let mut k = Array4::<T>::zeros((c_out, per_in, kh, kw));
+    let mut bias = c2.bias().cloned();
+    let mut extra = Array1::<T>::zeros(c_out);
+    // one GEMM per group and pair of taps: K[o, i, t(u, v)] += K2[o, m, v] K1[m, i, u]
+    for g in 0..groups {
+        let a = dense_block(c2, g * per_out, g * per_mid, per_out, per_mid);
+        let b = dense_block(c1, g * per_mid, g * per_in, per_mid, per_in);
+        let mut acc = Array2::<T>::zeros((per_out, per_in));
+        for va in 0..k2h {
+            for vb in 0..k2w {
+                let av = a.slice(ndarray::s![.., .., va, vb]);
+                if let Some(b1) = c1.bias() {
+                    let mids = b1.slice(ndarray::s![g * per_mid..(g + 1) * per_mid]);
+                    let add = av.dot(&mids);
+                    extra.slice_mut(ndarray::s![g * per_out..(g + 1) * per_out]).add_assign(&add);
+                }
+                for ua in 0..k1h {
+                    for ub in 0..k1w {
+                        let ta = (g1.dilation[0] * ua + g1.stride[0] * g2.dilation[0] * va) / dh;
+                        let tb = (g1.dilation[1] * ub + g1.stride[1] * g2.dilation[1] * vb) / dw;
+                        let bu = b.slice(ndarray::s![.., .., ua, ub]);
+                        gemm_into(av, bu, &mut acc.view_mut());
+                        k.slice_mut(ndarray::s![g * per_out..(g + 1) * per_out, .., ta, tb])
+                            .add_assign(&acc);
                     }
                 }
             }
         }
     }
-    let mut bias = c2.bias().cloned();
-    if let Some(b1) = c1.bias() {
-        let extra = Array1::from_shape_fn(c_out, |o| {
-            let first_mid = (o / out_per2) * mid_per;
-            let mut s = T::zero();
-            for ml in 0..mid_per {
-                for va in 0..k2h {
-                    for vb in 0..k2w {
-                        s += k2[[o, ml, va, vb]] * b1[first_mid + ml];
-                    }
-                }
-            }
-            s
-        });
+    if c1.bias().is_some() {
         bias = Some(bias.map_or(extra.clone(), |b| b + &extra));
     }
     let config = Conv2dConfig {

@@ -33,8 +33,8 @@ pub struct GraphNode<'a, T> {
     pub inputs: Vec<usize>,
 }
 
-/// Runs one sample (flattened in C order) through the graph; returns the last node's output, flattened
-/// (the input itself for a graph with no nodes).
+/// Runs one sample (flattened in C order) through the graph; returns value `output` (`0` the input, `k + 1`
+/// node `k`), flattened. Only the nodes that value depends on run.
 ///
 /// # Errors
 /// [`Error::Shape`] or [`Error::InvalidLayer`] naming the node when shapes do not fit or a node reads a
@@ -44,6 +44,7 @@ pub fn forward_graph<T: Scalar>(
     input: Shape,
     nodes: &[GraphNode<'_, T>],
     x: &[f64],
+    output: usize,
 ) -> Result<Vec<f64>> {
     if x.len() != input.numel() {
         return Err(Error::invalid(
@@ -51,9 +52,29 @@ pub fn forward_graph<T: Scalar>(
             format!("{} values given for shape {input}", x.len()),
         ));
     }
+    if output > nodes.len() {
+        return Err(Error::invalid(
+            "reference output",
+            format!("value {output} of a graph of {} nodes", nodes.len()),
+        ));
+    }
+    // the values the output depends on
+    let mut needed = vec![false; nodes.len() + 1];
+    needed[output] = true;
+    for k in (0..nodes.len()).rev() {
+        if needed[k + 1] {
+            for &i in nodes[k].inputs.iter().filter(|&&i| i <= k) {
+                needed[i] = true;
+            }
+        }
+    }
     let mut values: Vec<(Vec<f64>, Shape)> = vec![(x.to_vec(), input)];
     for (k, node) in nodes.iter().enumerate() {
         let bad = |reason: String| Error::invalid(format!("node #{k} '{}'", node.name), reason);
+        if !needed[k + 1] {
+            values.push((Vec::new(), Shape::flat(0)));
+            continue;
+        }
         if node.inputs.is_empty() || node.inputs.iter().any(|&i| i > k) {
             return Err(bad(format!(
                 "reads {:?}, not all earlier values",
@@ -84,7 +105,7 @@ pub fn forward_graph<T: Scalar>(
         };
         values.push(out);
     }
-    Ok(values.pop().expect("the input is there").0)
+    Ok(values.swap_remove(output).0)
 }
 
 /// Concatenation along `axis`, with its own index arithmetic: the output is read as `outer` blocks (the
@@ -243,7 +264,7 @@ mod tests {
             op: GraphOp::Add,
             inputs: vec![0, 1],
         };
-        let y = forward_graph(Shape::flat(2), &[relu, add], &[-1.0, 2.0]).unwrap();
+        let y = forward_graph(Shape::flat(2), &[relu, add], &[-1.0, 2.0], 2).unwrap();
         assert_eq!(y, vec![-1.0, 4.0]);
     }
 
