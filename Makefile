@@ -2,7 +2,7 @@
 #   make seed   - set up (if needed) and run the seed example
 #   make test   - set up (if needed) and run the whole test suite, the onnxruntime round trip and the
 #                 Python bindings' tests
-.PHONY: deps seed test onnx-check python-test
+.PHONY: deps seed test onnx-check python-test real-models
 
 # ndarray-linalg's LAPACK comes from the system OpenBLAS (Debian: libopenblas-dev). Installed here when
 # pkg-config cannot find it; on other systems install OpenBLAS with your package manager first.
@@ -23,6 +23,7 @@ test: deps
 	cargo test --all-features
 	$(MAKE) onnx-check
 	$(MAKE) python-test
+	$(MAKE) real-models
 
 # The Python bindings (python/): pip builds and installs them into a fresh venv, then their pytest suite runs
 # from the repository root (exit code 5, no tests collected, counts as a failure).
@@ -42,12 +43,12 @@ onnx-check: deps
 	for dir in tests/data/*/; do \
 		[ -f $$dir/case.json ] || continue; \
 		case=$$(basename $$dir); \
-		if ./target/release/linear-collapse collapse $$dir/model.onnx -o $$out/$$case.onnx --verify >/dev/null && \
+		if ./target/release/linear-collapse collapse --force $$dir/model.onnx -o $$out/$$case.onnx --verify >/dev/null && \
 		   python3 scripts/check_onnx.py $$dir/model.onnx $$out/$$case.onnx --require-expected --quiet; \
 		then pass=$$((pass+1)); else echo "FAILED: $$case"; fail=$$((fail+1)); fi; \
 	done; \
 	x=tests/data/extra/conv_erf_conv_fc; \
-	if ./target/release/linear-collapse collapse $$x.onnx -o $$out/erf.onnx >/dev/null && \
+	if ./target/release/linear-collapse collapse --force $$x.onnx -o $$out/erf.onnx >/dev/null && \
 	   python3 scripts/check_extra.py $$out/erf.onnx tests/data/conv_conv_fc/inputs.npy $$x.outputs.npy; \
 	then pass=$$((pass+1)); else echo "FAILED: conv_erf_conv_fc"; fail=$$((fail+1)); fi; \
 	for m in tests/data/import/*.onnx; do \
@@ -57,5 +58,30 @@ onnx-check: deps
 		       tests/data/import/$$b.outputs.npy >/dev/null; \
 		then pass=$$((pass+1)); else echo "FAILED: import/$$b"; fail=$$((fail+1)); fi; \
 	done; \
+	for m in tests/data/ops/*.onnx; do \
+		b=$$(basename $$m .onnx); \
+		if ./target/release/linear-collapse collapse --force $$m -o $$out/$$b.onnx >/dev/null && \
+		   python3 scripts/real_models/check.py $$m $$out/$$b.onnx tests/data/ops/$$b.inputs.npy >/dev/null; \
+		then pass=$$((pass+1)); else echo "FAILED: ops/$$b"; fail=$$((fail+1)); fi; \
+	done; \
 	echo "onnxruntime round trip: $$pass passed, $$fail failed"; \
 	test $$fail -eq 0
+
+# Models this project did not write: torchvision and timm architectures (random weights, non-trivial
+# BatchNorm statistics, fixed seeds) exported by both PyTorch exporters, timm's re-parameterizable models
+# also after timm's own reparameterize_model, and the model-zoo files the onnx package ships. Each is
+# collapsed by the CLI and compared with the original in onnxruntime; none may cost more multiply-adds, and
+# timm's models must come out no larger than timm's fused ones. Then every value's shape as the importer
+# computes it against onnxruntime's. pip installs torch, torchvision, timm, onnxscript and onnxruntime in a
+# fresh venv (about 2.5 GB with torch's CUDA wheels).
+real-models: deps
+	cargo build --release --bin linear-collapse
+	@venv=$$(mktemp -d) && suite=$$(mktemp -d) && trap 'rm -rf $$venv $$suite' EXIT && \
+	python3 -m venv $$venv && \
+	$$venv/bin/pip install -q --disable-pip-version-check torch torchvision timm onnx onnxruntime \
+		onnxscript numpy && \
+	$$venv/bin/python scripts/real_models/export.py --out $$suite && \
+	$$venv/bin/python scripts/real_models/run_suite.py --cli target/release/linear-collapse \
+		--dir $$suite && \
+	$$venv/bin/python scripts/real_models/shapes.py --cli target/release/linear-collapse --light \
+		$$suite/*.onnx

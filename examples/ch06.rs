@@ -4,7 +4,6 @@
 //! `collapsed.onnx` in the system's temporary directory)
 
 use linear_collapse::io::onnx::OnnxModel;
-use linear_collapse::io::onnx_graph;
 use linear_collapse::{pipeline, Options};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,19 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| std::env::temp_dir().join("collapsed.onnx"));
     let original = OnnxModel::read(&input)?;
     let (collapsed, summary) =
-        pipeline::collapse_onnx(&original, &Options::default(), &mut |_, _| {})?;
+        pipeline::collapse_onnx(original, &Options::default(), &mut |_, _| {})?;
     print!("{summary}");
     collapsed.write(&output)?;
-    let (a, b) = (
-        onnx_graph::import(&original, &Default::default())?
-            .model
-            .nodes()
-            .len(),
-        onnx_graph::import(&collapsed, &Default::default())?
-            .model
-            .nodes()
-            .len(),
-    );
-    println!("wrote {} ({a} nodes -> {b})", output.display());
+    println!("wrote {}", output.display());
     Ok(())
 }

@@ -154,7 +154,13 @@ mod tests {
     /// The O(k) count agrees with counting every (output, tap) pair.
     #[test]
     fn conv_nnz_counts_in_range_taps() {
-        for (h, k, s, d, p) in [(7, 3, 1, 1, 1), (8, 3, 2, 1, 1), (9, 5, 2, 2, 3), (5, 1, 1, 1, 0), (6, 4, 3, 1, 2)] {
+        for (h, k, s, d, p) in [
+            (7, 3, 1, 1, 1),
+            (8, 3, 2, 1, 1),
+            (9, 5, 2, 2, 3),
+            (5, 1, 1, 1, 0),
+            (6, 4, 3, 1, 2),
+        ] {
             let cfg = Conv2dConfig {
                 stride: [s, s],
                 dilation: [d, d],
@@ -164,9 +170,17 @@ mod tests {
             let c = Conv2d::new(Array4::<f32>::zeros((1, 1, k, k)), None, cfg).unwrap();
             let [oh, _] = c.geometry().out_dims([h, h]).unwrap();
             let naive: u64 = (0..oh)
-                .map(|i| (0..k).filter(|&a| (i * s + a * d).checked_sub(p).is_some_and(|y| y < h)).count() as u64)
+                .map(|i| {
+                    (0..k)
+                        .filter(|&a| (i * s + a * d).checked_sub(p).is_some_and(|y| y < h))
+                        .count() as u64
+                })
                 .sum();
-            assert_eq!(conv_nnz(&c, Shape::chw(1, h, h)), naive * naive, "{h} {k} {s} {d} {p}");
+            assert_eq!(
+                conv_nnz(&c, Shape::chw(1, h, h)),
+                naive * naive,
+                "{h} {k} {s} {d} {p}"
+            );
         }
     }
 }

@@ -858,7 +858,7 @@ fn collapse_onnx(
     };
     py.detach(|| -> lc::Result<Vec<String>> {
         let model = lc::io::onnx::OnnxModel::read(&path_in)?;
-        let (out, summary) = lc::pipeline::collapse_onnx(&model, &opts, &mut |_, _| {})?;
+        let (out, summary) = lc::pipeline::collapse_onnx(model, &opts, &mut |_, _| {})?;
         out.write(&path_out)?;
         Ok(summary.runs.iter().map(ToString::to_string).collect())
     })

@@ -15,10 +15,16 @@ inputs. Their weights are constants (every channel alike), so their outputs hard
 models go to a temporary directory and are deleted after their check unless --out-dir is given. --only
 keeps the models whose file name contains SUBSTR.
 
+Beyond agreeing in onnxruntime, a model passes only when the CLI's total multiply-adds after are no more
+than before (unless `-- --force` is given), and a timm re-parameterizable model (one with a `<model>_fused`
+export from export.py) only when it comes out with no more nodes and parameters than timm's own fused
+model.
+
 Prints a progress line per model on stderr, then a markdown table on stdout: model, exporter, opset,
-nodes before/after, params before/after (initializer + Constant elements), CLI seconds, result: ok /
-CLI exit N: message (for a panic its message, not the backtrace's last line) / CLI timeout /
-mismatch max-abs X / check error: why. Exports that failed in export.py are listed as skipped and do not
+nodes before/after, params before/after (initializer + Constant elements), multiply-adds before/after (the
+CLI's totals), timm's fused nodes and params, CLI seconds, result: ok / CLI exit N: message (for a panic
+its message, not the backtrace's last line) / CLI timeout / mismatch max-abs X / costlier / larger than
+timm's fused model / check error: why. Exports that failed in export.py are listed as skipped and do not
 count. --json FILE writes the rows. Exit status: 0 only if every model passed; 1 otherwise; 2 if the CLI
 is not an executable file.
 """
@@ -26,6 +32,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,17 +94,28 @@ def case_inputs(case):
 
 def run_cli(cli, src, dst, extra, timeout):
     """(exit status, or None on timeout, -1 if it could not start; wall seconds; last line of stderr;
-    the message to show: a panic's message, else the last stderr line that is not a `note:`)."""
+    the message to show: a panic's message, else the last stderr line that is not a `note:`; the
+    multiply-adds before and after from the CLI's total line, or None)."""
     t0 = time.perf_counter()
     try:
         p = subprocess.run([cli, "collapse", str(src), "-o", str(dst), *extra], capture_output=True,
                            text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - t0, "", f"timeout after {timeout} s"
+        return None, time.perf_counter() - t0, "", f"timeout after {timeout} s", None
     except OSError as e:
-        return -1, time.perf_counter() - t0, "", f"could not start: {e}"
+        return -1, time.perf_counter() - t0, "", f"could not start: {e}", None
     lines = [ln.strip() for ln in p.stderr.splitlines() if ln.strip()]
-    return p.returncode, time.perf_counter() - t0, (lines[-1] if lines else ""), cli_message(lines)
+    return (p.returncode, time.perf_counter() - t0, (lines[-1] if lines else ""), cli_message(lines),
+            total_macs(p.stdout))
+
+
+def total_macs(stdout):
+    """[before, after] from the CLI's `total: ... multiply-adds A -> B` line (A alone when unchanged)."""
+    m = re.search(r"^total: .*multiply-adds ([\d,]+)(?: -> ([\d,]+))?$", stdout, re.M)
+    if not m:
+        return None
+    before = int(m.group(1).replace(",", ""))
+    return [before, int(m.group(2).replace(",", "")) if m.group(2) else before]
 
 
 def cli_message(lines):
@@ -113,7 +131,8 @@ def cli_message(lines):
 def run_case(case, cli, out_dir, extra, timeout, keep):
     """One row of the table."""
     row = dict(name=case["name"], model=case["model"], exporter=case["exporter"], opset=case["opset"],
-               notes=case["notes"], nodes=[None, None], params=[None, None], seconds=None, passed=False)
+               notes=case["notes"], nodes=[None, None], params=[None, None], macs=None, seconds=None,
+               passed=False)
     if case["skip"]:
         row.update(result=f"skipped ({case['skip']})", skipped=True)
         return row
@@ -123,12 +142,15 @@ def run_case(case, cli, out_dir, extra, timeout, keep):
         row.update(result=f"cannot read original: {check.one_line(e)}")
         return row
     dst = out_dir / (case["path"].stem + ".collapsed.onnx")
-    status, seconds, last_line, message = run_cli(cli, case["path"], dst, extra, timeout)
-    row.update(seconds=round(seconds, 2), cli_status=status, cli_stderr_last_line=last_line, cli_message=message)
+    status, seconds, last_line, message, macs = run_cli(cli, case["path"], dst, extra, timeout)
+    row.update(seconds=round(seconds, 2), cli_status=status, cli_stderr_last_line=last_line, cli_message=message,
+               macs=macs)
     if status != 0:
         row["result"] = f"CLI timeout ({timeout} s)" if status is None else f"CLI exit {status}: {message}"
     else:
         row.update(check_result(case, dst))
+        if row["passed"] and (macs is None or macs[1] > macs[0]) and "--force" not in extra:
+            row.update(passed=False, result=f"costlier: multiply-adds {macs}")
     if not keep:
         remove_model(dst)
     return row
@@ -164,13 +186,32 @@ def fmt_pair(pair):
     return f"{'-' if a is None else a} / {'-' if b is None else b}"
 
 
+def compare_with_fused(rows):
+    """timm's re-parameterizable models against timm's own fused export (`<model>_fused`, same exporter):
+    the collapsed model must have no more nodes and parameters. Adds `fused` (nodes, params) to each such
+    row and fails it when it is larger."""
+    fused = {(r["model"], r["exporter"]): r for r in rows if r["model"].endswith("_fused")}
+    for r in rows:
+        f = fused.get((r["model"] + "_fused", r["exporter"]))
+        if f is None or f["nodes"][0] is None:
+            continue
+        r["fused"] = [f["nodes"][0], f["params"][0]]
+        if r["passed"] and (r["nodes"][1] > f["nodes"][0] or r["params"][1] > f["params"][0]):
+            r.update(passed=False, result=f"larger than timm's fused model: nodes {r['nodes'][1]} vs "
+                                          f"{f['nodes'][0]}, params {r['params'][1]} vs {f['params'][0]}")
+
+
 def table(rows):
-    lines = ["| model | exporter | opset | nodes before / after | params before / after | seconds | result |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| model | exporter | opset | nodes before / after | params before / after | "
+             "multiply-adds before / after | timm fused nodes, params | seconds | result |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         result = r["result"].replace("|", "\\|")
+        macs = fmt_pair(r["macs"]) if r.get("macs") else "-"
+        fused = f"{r['fused'][0]}, {r['fused'][1]}" if r.get("fused") else "-"
         lines.append(f"| {r['model']} | {r['exporter']} | {r['opset'] or '-'} | {fmt_pair(r['nodes'])} | "
-                     f"{fmt_pair(r['params'])} | {'-' if r['seconds'] is None else r['seconds']} | {result} |")
+                     f"{fmt_pair(r['params'])} | {macs} | {fused} | {'-' if r['seconds'] is None else r['seconds']} | "
+                     f"{result} |")
     return "\n".join(lines)
 
 
@@ -210,6 +251,7 @@ def main():
     finally:
         if a.out_dir is None:
             shutil.rmtree(out_dir, ignore_errors=True)
+    compare_with_fused(rows)
     print(table(rows))
     ran = [r for r in rows if not r.get("skipped")]
     passed = sum(r["passed"] for r in ran)

@@ -2,7 +2,9 @@
 """Check the importer's shape inference against onnxruntime: every value a node produces, as computed by
 `linear-collapse inspect --shapes`, against the shape onnxruntime gives it when the model runs.
 
-    python3 scripts/real_models/shapes.py --cli target/release/linear-collapse MODEL.onnx [...]
+    python3 scripts/real_models/shapes.py --cli target/release/linear-collapse [--light] MODEL.onnx [...]
+
+--light adds the model-zoo files the onnx package ships for its backend tests (light_*.onnx).
 
 Each model runs once with every node output added as a graph output, on a seeded random input of the
 declared shape (symbolic dims are 1). A value passes when its dims are unknown to the importer (it says
@@ -10,7 +12,9 @@ so) or equal onnxruntime's; a value whose dims the importer states wrongly is a 
 per model (values known / total, wrong ones) and exits 1 on any wrong shape, 2 when a model cannot run.
 """
 import argparse
+import glob
 import json
+import os
 import subprocess
 import sys
 
@@ -68,10 +72,12 @@ def check(cli, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cli", required=True)
-    ap.add_argument("models", nargs="+")
+    ap.add_argument("--light", action="store_true", help="add the onnx package's light model-zoo files")
+    ap.add_argument("models", nargs="*")
     args = ap.parse_args()
+    light = sorted(glob.glob(os.path.join(os.path.dirname(onnx.__file__), "backend/test/data/light/light_*.onnx")))
     status = 0
-    for path in args.models:
+    for path in args.models + (light if args.light else []):
         try:
             known, total, wrong = check(args.cli, path)
         except Exception as e:  # noqa: BLE001 - one line per model, whatever failed

@@ -287,9 +287,8 @@ pub fn explain<T: Scalar>(chain: &[Layer<T>], input: Shape, opts: &Options) -> R
                 ))),
                 // Every other layer is a sparse matrix (or a re-indexing identity, which needs no
                 // product); its entries are bounded from the shapes, without building it.
-                other => {
-                    cost::matrix_nnz(other, shapes[i], shapes[i + 1]).map(|nnz| Ok(factor(Some(nnz), 0)))
-                }
+                other => cost::matrix_nnz(other, shapes[i], shapes[i + 1])
+                    .map(|nnz| Ok(factor(Some(nnz), 0))),
             }
         })
         .collect::<Result<_>>()?;

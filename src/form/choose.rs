@@ -30,7 +30,7 @@ pub(crate) struct Candidate<T> {
 /// What a planned form is.
 #[derive(Clone, Debug)]
 pub(crate) enum Kind<T> {
-    Conv(Conv2d<T>),
+    Conv(Box<Conv2d<T>>),
     Linear { rank: usize },
     None,
 }
@@ -57,7 +57,7 @@ pub(crate) fn plan<T: Scalar>(
         macs: cost::macs(&Layer::Conv2d(c.clone()), input).unwrap_or(u64::MAX),
         feasible: true,
         why: format!("the run is one convolution, {}", c.describe()),
-        kind: Kind::Conv(c),
+        kind: Kind::Conv(Box::new(c)),
     };
     vec![conv, linear]
 }
@@ -72,7 +72,10 @@ fn linear_plan<T: Scalar>(
     conv_why: String,
 ) -> Candidate<T> {
     let (n_in, n_out) = (input.numel(), output.numel());
-    let dense = (n_out.saturating_mul(n_in).saturating_add(n_out), n_out.saturating_mul(n_in) as u64);
+    let dense = (
+        n_out.saturating_mul(n_in).saturating_add(n_out),
+        n_out.saturating_mul(n_in) as u64,
+    );
     let r = rank_bound.min(n_in).min(n_out);
     let low = (
         r.saturating_mul(n_in + n_out).saturating_add(n_out),
@@ -118,26 +121,45 @@ pub(crate) struct Built<T> {
 /// # Errors
 /// When composing fails (memory budget, a non-finite product) or the built form is not exact (the
 /// message says by how much).
-pub(crate) fn build<T: Scalar>(sub: &Model<T>, c: &Candidate<T>, opts: &Options) -> Result<Built<T>> {
+pub(crate) fn build<T: Scalar>(
+    sub: &Model<T>,
+    c: &Candidate<T>,
+    opts: &Options,
+) -> Result<Built<T>> {
     let input = sub.input_shape();
     let output = *sub.shapes()?.last().expect("a piece has nodes");
     let (ops, form, why) = match &c.kind {
-        Kind::Conv(conv) => (vec![Op::Layer(Layer::Conv2d(conv.clone()))], Form::Conv2d, c.why.clone()),
+        Kind::Conv(conv) => (
+            vec![Op::Layer(Layer::Conv2d((**conv).clone()))],
+            Form::Conv2d,
+            c.why.clone(),
+        ),
         Kind::Linear { rank } => {
             let (n_in, n_out) = (input.numel(), output.numel());
             let fc = compose_graph(sub, opts)?;
             let low = |r: usize| r * (n_in + n_out) < n_in * n_out;
             // the SVD only when a low rank could win
-            let factors = if low(*rank) { fold::low_rank(fc.weight())? } else { None };
+            let factors = if low(*rank) {
+                fold::low_rank(fc.weight())?
+            } else {
+                None
+            };
             let (form, core, why) = match factors {
                 Some((a, b, r)) if low(r) => {
                     let [l1, l2] = fold::low_rank_layers(a, b, fc.bias().cloned())?;
                     let why = format!("the collapsed {n_out}x{n_in} weight has rank {r}, so two Linears are cheaper; {}", c.why);
-                    (Form::LowRank(r), vec![Op::Layer(Layer::Linear(l1)), Op::Layer(Layer::Linear(l2))], why)
+                    (
+                        Form::LowRank(r),
+                        vec![Op::Layer(Layer::Linear(l1)), Op::Layer(Layer::Linear(l2))],
+                        why,
+                    )
                 }
                 _ => (
                     Form::Linear,
-                    vec![Op::Layer(Layer::Linear(Linear::new(fc.weight().clone(), fc.bias().cloned())?))],
+                    vec![Op::Layer(Layer::Linear(Linear::new(
+                        fc.weight().clone(),
+                        fc.bias().cloned(),
+                    )?))],
                     c.why.clone(),
                 ),
             };
@@ -158,7 +180,9 @@ pub(crate) fn build<T: Scalar>(sub: &Model<T>, c: &Candidate<T>, opts: &Options)
     if err > tol {
         return Err(crate::Error::invalid(
             "collapsed form",
-            format!("it differs from the run by {err:.1e} (tolerance {tol:.1e}), so it is not used"),
+            format!(
+                "it differs from the run by {err:.1e} (tolerance {tol:.1e}), so it is not used"
+            ),
         ));
     }
     let (params, macs) = model_cost(&replacement)?;
@@ -175,10 +199,16 @@ pub(crate) fn build<T: Scalar>(sub: &Model<T>, c: &Candidate<T>, opts: &Options)
 /// `core` (Linears on flat vectors) with a Flatten before an image-shaped input and a Reshape back to an
 /// image-shaped output; between `(C, 1, 1)` images one Linear is a 1x1 convolution, and is spelled so.
 fn reshaped<T: Scalar>(input: Shape, output: Shape, core: Vec<Op<T>>) -> Result<Vec<Op<T>>> {
-    if let (Shape::Chw { h: 1, w: 1, .. }, Shape::Chw { c, h: 1, w: 1 }, [Op::Layer(Layer::Linear(l))]) =
-        (input, output, core.as_slice())
+    if let (
+        Shape::Chw { h: 1, w: 1, .. },
+        Shape::Chw { c, h: 1, w: 1 },
+        [Op::Layer(Layer::Linear(l))],
+    ) = (input, output, core.as_slice())
     {
-        let w = l.weight().clone().into_shape_with_order((c, l.in_features(), 1, 1));
+        let w = l
+            .weight()
+            .clone()
+            .into_shape_with_order((c, l.in_features(), 1, 1));
         let w = w.map_err(|e| crate::Error::invalid("1x1 convolution", e.to_string()))?;
         let conv = Conv2d::new(w, l.bias().cloned(), Default::default())?;
         return Ok(vec![Op::Layer(Layer::Conv2d(conv))]);

@@ -31,7 +31,13 @@ fn gcd(a: usize, b: usize) -> usize {
 
 /// The block of `c`'s kernel with outputs `o0..o0 + n_out` and inputs `i0..i0 + n_in`, dense (zero where
 /// `c`'s own groups leave no weight): `(n_out, n_in, kh, kw)`.
-fn dense_block<T: Scalar>(c: &Conv2d<T>, o0: usize, i0: usize, n_out: usize, n_in: usize) -> Array4<T> {
+fn dense_block<T: Scalar>(
+    c: &Conv2d<T>,
+    o0: usize,
+    i0: usize,
+    n_out: usize,
+    n_in: usize,
+) -> Array4<T> {
     let (_, _, kh, kw) = c.weight().dim();
     let (c_out, c_in, g) = (c.c_out(), c.c_in(), c.groups());
     let mut out = Array4::<T>::zeros((n_out, n_in, kh, kw));
@@ -64,7 +70,7 @@ pub(crate) fn most_groups<T: Scalar>(c: Conv2d<T>) -> Conv2d<T> {
     let w = c.weight();
     let whole = gcd(c_out, c_in);
     let mut candidates: Vec<usize> = (g + 1..=whole)
-        .filter(|f| whole % f == 0 && f % g == 0)
+        .filter(|f| whole.is_multiple_of(*f) && f.is_multiple_of(g))
         .collect();
     candidates.sort_unstable_by(|a, b| b.cmp(a));
     let per_in = c_in / g;
@@ -147,7 +153,9 @@ pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2
                 if let Some(b1) = c1.bias() {
                     let mids = b1.slice(ndarray::s![g * per_mid..(g + 1) * per_mid]);
                     let add = av.dot(&mids);
-                    extra.slice_mut(ndarray::s![g * per_out..(g + 1) * per_out]).add_assign(&add);
+                    extra
+                        .slice_mut(ndarray::s![g * per_out..(g + 1) * per_out])
+                        .add_assign(&add);
                 }
                 for ua in 0..k1h {
                     for ub in 0..k1w {
@@ -194,8 +202,16 @@ pub(crate) fn sum<T: Scalar>(convs: &[Conv2d<T>]) -> Result<Conv2d<T>, Why> {
         return Err("the branches have different channel counts".into());
     }
     let groups = convs.iter().fold(0, |g, c| gcd(g, c.groups()));
-    let top = convs.iter().map(|c| c.geometry().padding[0]).max().unwrap_or(0);
-    let left = convs.iter().map(|c| c.geometry().padding[1]).max().unwrap_or(0);
+    let top = convs
+        .iter()
+        .map(|c| c.geometry().padding[0])
+        .max()
+        .unwrap_or(0);
+    let left = convs
+        .iter()
+        .map(|c| c.geometry().padding[1])
+        .max()
+        .unwrap_or(0);
     let eh = convs
         .iter()
         .map(|c| top - c.geometry().padding[0] + c.geometry().extent(0))
@@ -225,8 +241,18 @@ pub(crate) fn sum<T: Scalar>(convs: &[Conv2d<T>]) -> Result<Conv2d<T>, Why> {
             Some(acc.map_or(b.clone(), |a| a + b))
         });
     // Generous bottom/right padding; `fit` trims it to the output shape.
-    let bottom = eh + convs.iter().map(|c| c.geometry().padding[2]).max().unwrap_or(0);
-    let right = ew + convs.iter().map(|c| c.geometry().padding[3]).max().unwrap_or(0);
+    let bottom = eh
+        + convs
+            .iter()
+            .map(|c| c.geometry().padding[2])
+            .max()
+            .unwrap_or(0);
+    let right = ew
+        + convs
+            .iter()
+            .map(|c| c.geometry().padding[3])
+            .max()
+            .unwrap_or(0);
     let config = Conv2dConfig {
         stride: first.geometry().stride,
         dilation: [1, 1],

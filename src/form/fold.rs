@@ -62,7 +62,9 @@ pub(crate) fn conv_step<T: Scalar>(
                 .map(|&s| src(s).map(|f| f.0))
                 .collect::<std::result::Result<Vec<_>, _>>()?,
         )?,
-        Op::Concat { .. } => return Err("a Concat: stacking convolutions is not supported yet".into()),
+        Op::Concat { .. } => {
+            return Err("a Concat: stacking convolutions is not supported yet".into())
+        }
         Op::Nonlinear(_) => return Err(format!("node '{}' is not linear", node.name)),
     };
     let out = shapes[k].ok_or("a value of unknown shape")?;

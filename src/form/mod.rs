@@ -25,8 +25,8 @@ mod fold;
 mod piece;
 mod report;
 
-pub use report::{table, Form, RunReport, Totals};
 pub(crate) use cost::model_cost;
+pub use report::{table, Form, RunReport, Totals};
 
 use std::collections::BTreeMap;
 
@@ -148,7 +148,13 @@ pub(crate) fn collapse_runs<T: Scalar>(
                 shapes: &shapes,
                 run: chosen.run,
             };
-            out.push(replace(&piece, &chosen.candidate, chosen.before, opts, mode)?);
+            out.push(replace(
+                &piece,
+                &chosen.candidate,
+                chosen.before,
+                opts,
+                mode,
+            )?);
         }
     }
     progress(groups.len(), groups.len());
@@ -181,7 +187,9 @@ fn replace<T: Scalar>(
             report: report(c.form.clone(), c.why.clone(), (c.params, c.macs), None),
         });
     }
-    let built = piece.to_model().and_then(|sub| choose::build(&sub, c, opts));
+    let built = piece
+        .to_model()
+        .and_then(|sub| choose::build(&sub, c, opts));
     Ok(match built {
         Ok(b) => Replacement {
             run: piece.run.clone(),
@@ -216,8 +224,14 @@ fn kept_group<T: Scalar>(
     };
     let last = *group.last().expect("a group has nodes");
     let report = RunReport {
-        nodes: group.iter().map(|&k| model.nodes()[k].name.clone()).collect(),
-        ops: group.iter().map(|&k| model.nodes()[k].op.describe()).collect(),
+        nodes: group
+            .iter()
+            .map(|&k| model.nodes()[k].name.clone())
+            .collect(),
+        ops: group
+            .iter()
+            .map(|&k| model.nodes()[k].op.describe())
+            .collect(),
         shapes: (input, shapes[last].unwrap_or(input)),
         form: Form::Unchanged,
         why,

@@ -27,7 +27,8 @@ pub(crate) struct Piece<'m, T> {
 impl<T: Scalar> Piece<'_, T> {
     /// The shape of the value the piece reads.
     pub(crate) fn input(&self) -> Shape {
-        shape_of(self.model, self.shapes, self.run.entry).expect("a linear node reads a known shape")
+        shape_of(self.model, self.shapes, self.run.entry)
+            .expect("a linear node reads a known shape")
     }
 
     /// The shape of its exit.
@@ -67,12 +68,20 @@ impl<T: Scalar> Piece<'_, T> {
 
     /// The names of its nodes.
     pub(crate) fn names(&self) -> Vec<String> {
-        self.run.nodes.iter().map(|&k| self.model.nodes()[k].name.clone()).collect()
+        self.run
+            .nodes
+            .iter()
+            .map(|&k| self.model.nodes()[k].name.clone())
+            .collect()
     }
 
     /// What each node computes, short.
     pub(crate) fn ops(&self) -> Vec<String> {
-        self.run.nodes.iter().map(|&k| self.model.nodes()[k].op.describe()).collect()
+        self.run
+            .nodes
+            .iter()
+            .map(|&k| self.model.nodes()[k].op.describe())
+            .collect()
     }
 }
 
@@ -85,16 +94,26 @@ fn shape_of<T: Scalar>(model: &Model<T>, shapes: &[Option<Shape>], s: Src) -> Op
 }
 
 /// Parameters and multiply-adds of one node at its input shapes.
-pub(crate) fn node_cost<T: Scalar>(model: &Model<T>, shapes: &[Option<Shape>], k: usize) -> Result<(usize, u64)> {
+pub(crate) fn node_cost<T: Scalar>(
+    model: &Model<T>,
+    shapes: &[Option<Shape>],
+    k: usize,
+) -> Result<(usize, u64)> {
     let node = &model.nodes()[k];
     Ok(match &node.op {
         Op::Layer(l) => {
             let input = shape_of(model, shapes, node.inputs[0]).ok_or_else(|| {
-                Error::invalid(format!("node '{}'", node.name), "reads a value of unknown shape")
+                Error::invalid(
+                    format!("node '{}'", node.name),
+                    "reads a value of unknown shape",
+                )
             })?;
             (l.num_params(), cost::macs(l, input)?)
         }
-        Op::Add => (0, shapes[k].map_or(0, |s| cost::add_macs(node.inputs.len(), s))),
+        Op::Add => (
+            0,
+            shapes[k].map_or(0, |s| cost::add_macs(node.inputs.len(), s)),
+        ),
         Op::Concat { .. } | Op::Nonlinear(_) => (0, 0),
     })
 }
@@ -161,7 +180,8 @@ pub(crate) fn plan_group<T: Scalar>(
     };
     if opts.policy == Policy::Force {
         if let Some((_, _, c, before)) = whole.filter(|w| w.2.feasible) {
-            let run = range_run(model, readers, group, 0, group.len() - 1).expect("planned as a run");
+            let run =
+                range_run(model, readers, group, 0, group.len() - 1).expect("planned as a run");
             return Ok(GroupPlan {
                 chosen: vec![Chosen {
                     run,
@@ -210,7 +230,13 @@ pub(crate) fn plan_group<T: Scalar>(
 }
 
 /// `group[a..=b]` as a run whose exit is its last node, when it is one.
-fn range_run<T: Scalar>(model: &Model<T>, readers: &Readers, group: &[usize], a: usize, b: usize) -> Option<Run> {
+fn range_run<T: Scalar>(
+    model: &Model<T>,
+    readers: &Readers,
+    group: &[usize],
+    a: usize,
+    b: usize,
+) -> Option<Run> {
     let run = crate::graph::as_run(model, readers, &group[a..=b])?;
     (run.exit == group[b]).then_some(run)
 }
@@ -240,7 +266,10 @@ fn candidates<T: Scalar>(
             let k = group[b];
             let node = &model.nodes()[k];
             let inside = |j: usize| pos.get(&j).is_some_and(|&p| p >= a && p <= b);
-            let mut external = node.inputs.iter().filter(|s| !matches!(s, Src::Node(j) if inside(*j)));
+            let mut external = node
+                .inputs
+                .iter()
+                .filter(|s| !matches!(s, Src::Node(j) if inside(*j)));
             if let Some(&s) = external.next() {
                 if entry.is_some_and(|e| e != s) || external.any(|&t| t != s) {
                     break; // a second outside value: no longer range reads one value
@@ -250,7 +279,9 @@ fn candidates<T: Scalar>(
             let Some(entry) = entry else { break };
             before = (before.0 + costs[b].0, before.1.saturating_add(costs[b].1));
             smallest = smallest.min(shapes[k].map_or(usize::MAX, |s| s.numel()));
-            let Some(input) = shape_of(model, shapes, entry) else { break };
+            let Some(input) = shape_of(model, shapes, entry) else {
+                break;
+            };
             let form = conv_step(model, shapes, k, entry, input, &forms);
             forms.insert(k, form);
             let exits_ok = group[a..=b]
@@ -265,17 +296,26 @@ fn candidates<T: Scalar>(
                 let ins = &model.nodes()[j].inputs;
                 ins.len() == 1 && (i == 0 || ins[0] == Src::Node(group[a + i - 1]))
             });
-            let rank_bound = if chain { smallest.min(input.numel()) } else { input.numel().min(output.numel()) };
+            let rank_bound = if chain {
+                smallest.min(input.numel())
+            } else {
+                input.numel().min(output.numel())
+            };
             let forms_planned = plan(forms[&k].as_ref(), input, output, rank_bound, opts);
             let k_of = |c: &Candidate<T>| key(opts.policy, (c.params, c.macs));
-            let fits = |c: &&Candidate<T>| c.feasible && admissible(opts.policy, (c.params, c.macs), before);
+            let fits = |c: &&Candidate<T>| {
+                c.feasible && admissible(opts.policy, (c.params, c.macs), before)
+            };
             let best_fit = forms_planned.iter().filter(fits).min_by_key(|c| k_of(c));
             let whole = a == 0 && b + 1 == group.len();
             if let Some(c) = best_fit {
                 out.push((a, b, c.clone(), before));
             } else if whole {
                 // the whole group's smallest form serves the report (and `Force`) even when it costs more
-                let smallest = forms_planned.iter().filter(|c| c.feasible).min_by_key(|c| (c.params, c.macs));
+                let smallest = forms_planned
+                    .iter()
+                    .filter(|c| c.feasible)
+                    .min_by_key(|c| (c.params, c.macs));
                 let c = smallest.unwrap_or(&forms_planned[forms_planned.len() - 1]);
                 out.push((a, b, c.clone(), before));
             }
@@ -283,4 +323,3 @@ fn candidates<T: Scalar>(
     }
     Ok(out)
 }
-

@@ -93,7 +93,7 @@ fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -122,7 +122,13 @@ fn op_kinds(ops: &[String]) -> String {
     }
     kinds
         .iter()
-        .map(|(k, n)| if *n > 1 { format!("{k} x{n}") } else { k.clone() })
+        .map(|(k, n)| {
+            if *n > 1 {
+                format!("{k} x{n}")
+            } else {
+                k.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -132,7 +138,10 @@ fn span(nodes: &[String]) -> String {
     let short = |s: &str| {
         let chars: Vec<char> = s.chars().collect();
         if chars.len() > 32 {
-            format!("...{}", chars[chars.len() - 29..].iter().collect::<String>())
+            format!(
+                "...{}",
+                chars[chars.len() - 29..].iter().collect::<String>()
+            )
         } else {
             s.to_string()
         }
@@ -179,7 +188,14 @@ pub fn table(reports: &[RunReport], totals: &Totals) -> String {
             ]
         })
         .collect();
-    let head = ["run", "nodes", "ops in", "form out", "parameters", "multiply-adds"];
+    let head = [
+        "run",
+        "nodes",
+        "ops in",
+        "form out",
+        "parameters",
+        "multiply-adds",
+    ];
     let widths: Vec<usize> = (0..6)
         .map(|c| {
             rows.iter()
@@ -204,7 +220,13 @@ pub fn table(reports: &[RunReport], totals: &Totals) -> String {
     for (row, r) in rows.iter().zip(reports) {
         out.push_str(&line(row));
         out.push('\n');
-        out.push_str(&format!("{:w$}  why: {}; max error {}\n", "", r.why, r.max_error_text(), w = widths[0]));
+        out.push_str(&format!(
+            "{:w$}  why: {}; max error {}\n",
+            "",
+            r.why,
+            r.max_error_text(),
+            w = widths[0]
+        ));
     }
     let replaced = reports.iter().filter(|r| r.form != Form::Unchanged).count();
     out.push_str(&format!(

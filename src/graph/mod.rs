@@ -184,7 +184,7 @@ impl<T: Scalar> Model<T> {
     /// output alone.
     ///
     /// ```
-    /// use linear_collapse::graph::{Model, Nonlinear, Op, Src};
+    /// use linear_collapse::graph::{Model, Nonlinear, Op};
     /// use linear_collapse::Shape;
     /// let mut m = Model::<f32>::new(Shape::flat(2));
     /// let a = m.then("a", Op::Nonlinear(Nonlinear::Relu))?;

@@ -89,7 +89,11 @@ pub(crate) fn linear_groups<T: Scalar>(model: &Model<T>) -> Vec<Vec<usize>> {
 
 /// `nodes` (sorted) as a run, when they read exactly one outside value and exactly one of them is read
 /// outside; `None` otherwise.
-pub(crate) fn as_run<T: Scalar>(model: &Model<T>, readers: &Readers, nodes: &[usize]) -> Option<Run> {
+pub(crate) fn as_run<T: Scalar>(
+    model: &Model<T>,
+    readers: &Readers,
+    nodes: &[usize],
+) -> Option<Run> {
     let inside = |k: usize| nodes.binary_search(&k).is_ok();
     let mut entry = None;
     for &k in nodes {

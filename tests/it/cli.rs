@@ -203,7 +203,11 @@ fn nan_weights_and_mismatched_shapes_exit_2_naming_the_layer() {
 fn an_unknown_op_splits_the_run() {
     let out = tmp("erf.onnx");
     let input = data_dir().join("extra/conv_erf_conv_fc.onnx");
-    let o = run(bin().args(["collapse", "--force"]).arg(&input).arg("-o").arg(&out));
+    let o = run(bin()
+        .args(["collapse", "--force"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out));
     assert_eq!(
         o.status.code(),
         Some(0),

@@ -62,7 +62,7 @@ fn both_exporters_import_and_collapse_within_tolerance() {
     for (path, case, exporter) in &all {
         let original = OnnxModel::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let (collapsed, summary) =
-            pipeline::collapse_onnx(&original, &Options::default(), &mut |_, _| {})
+            pipeline::collapse_onnx(original.clone(), &Options::default(), &mut |_, _| {})
                 .unwrap_or_else(|e| panic!("{case}.{exporter}: {e}"));
         assert!(
             !summary.runs.is_empty(),

@@ -12,8 +12,17 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use crate::common::{assert_close, Tol};
 
-fn conv(rng: &mut StdRng, c_in: usize, c_out: usize, k: [usize; 2], cfg: Conv2dConfig, bias: bool) -> Op<f64> {
-    let w = Array4::from_shape_simple_fn((c_out, c_in / cfg.groups, k[0], k[1]), || rng.gen_range(-0.5..0.5));
+fn conv(
+    rng: &mut StdRng,
+    c_in: usize,
+    c_out: usize,
+    k: [usize; 2],
+    cfg: Conv2dConfig,
+    bias: bool,
+) -> Op<f64> {
+    let w = Array4::from_shape_simple_fn((c_out, c_in / cfg.groups, k[0], k[1]), || {
+        rng.gen_range(-0.5..0.5)
+    });
     let b = bias.then(|| Array1::from_shape_simple_fn(c_out, || rng.gen_range(-0.5..0.5)));
     Op::Layer(Layer::Conv2d(Conv2d::new(w, b, cfg).unwrap()))
 }
@@ -21,7 +30,9 @@ fn conv(rng: &mut StdRng, c_in: usize, c_out: usize, k: [usize; 2], cfg: Conv2dC
 fn bn(rng: &mut StdRng, c: usize) -> Op<f64> {
     let mut r = |lo: f64, hi: f64| Array1::from_shape_simple_fn(c, || rng.gen_range(lo..hi));
     let (mean, var, gamma, beta) = (r(-0.5, 0.5), r(0.5, 2.0), r(0.5, 1.5), r(-0.2, 0.2));
-    Op::Layer(Layer::BatchNorm(BatchNorm::new(mean, var, 1e-5, Some(gamma), Some(beta)).unwrap()))
+    Op::Layer(Layer::BatchNorm(
+        BatchNorm::new(mean, var, 1e-5, Some(gamma), Some(beta)).unwrap(),
+    ))
 }
 
 fn pad(p: [usize; 4], groups: usize) -> Conv2dConfig {
@@ -47,13 +58,27 @@ fn assert_one_conv(model: &Model<f64>, kernel: [usize; 2], padding: [usize; 4], 
         panic!("{:?}", node.op)
     };
     let g = c.geometry();
-    assert_eq!((g.kernel, g.padding, c.groups()), (kernel, padding, groups), "{r}");
+    assert_eq!(
+        (g.kernel, g.padding, c.groups()),
+        (kernel, padding, groups),
+        "{r}"
+    );
     let mut rng = StdRng::seed_from_u64(9);
     for _ in 0..3 {
-        let x: Vec<f64> = (0..model.input_shape().numel()).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        let (a, b) = (forward_model(model, &x).unwrap(), forward_model(&small, &x).unwrap());
+        let x: Vec<f64> = (0..model.input_shape().numel())
+            .map(|_| rng.gen_range(-1.0..1.0))
+            .collect();
+        let (a, b) = (
+            forward_model(model, &x).unwrap(),
+            forward_model(&small, &x).unwrap(),
+        );
         let (a, b) = (Array1::from(a), Array1::from(b));
-        assert_close(b.view(), a.view(), Tol::eps_scaled::<f64>(x.len()).magnitude(1e2), "fused vs branches");
+        assert_close(
+            b.view(),
+            a.view(),
+            Tol::eps_scaled::<f64>(x.len()).magnitude(1e2),
+            "fused vs branches",
+        );
     }
 }
 
@@ -63,11 +88,29 @@ fn acnet_branches_become_one_3x3() {
     let mut rng = StdRng::seed_from_u64(1);
     let c = 4;
     let mut m = Model::new(Shape::chw(c, 9, 8));
-    let sq = m.push("square", conv(&mut rng, c, c, [3, 3], pad([1; 4], 1), false), vec![Src::Input]).unwrap();
+    let sq = m
+        .push(
+            "square",
+            conv(&mut rng, c, c, [3, 3], pad([1; 4], 1), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     let sq = m.push("square.bn", bn(&mut rng, c), vec![sq]).unwrap();
-    let hor = m.push("hor", conv(&mut rng, c, c, [1, 3], pad([0, 1, 0, 1], 1), false), vec![Src::Input]).unwrap();
+    let hor = m
+        .push(
+            "hor",
+            conv(&mut rng, c, c, [1, 3], pad([0, 1, 0, 1], 1), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     let hor = m.push("hor.bn", bn(&mut rng, c), vec![hor]).unwrap();
-    let ver = m.push("ver", conv(&mut rng, c, c, [3, 1], pad([1, 0, 1, 0], 1), false), vec![Src::Input]).unwrap();
+    let ver = m
+        .push(
+            "ver",
+            conv(&mut rng, c, c, [3, 1], pad([1, 0, 1, 0], 1), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     let ver = m.push("ver.bn", bn(&mut rng, c), vec![ver]).unwrap();
     m.push("sum", Op::Add, vec![sq, hor, ver]).unwrap();
     assert_one_conv(&m, [3, 3], [1; 4], 1);
@@ -81,14 +124,44 @@ fn dbb_branches_become_one_kxk() {
     let mut rng = StdRng::seed_from_u64(2);
     let (c, k) = (4, 3);
     let mut m = Model::new(Shape::chw(c, 8, 8));
-    let kxk = m.push("kxk", conv(&mut rng, c, c, [k, k], pad([1; 4], 1), false), vec![Src::Input]).unwrap();
+    let kxk = m
+        .push(
+            "kxk",
+            conv(&mut rng, c, c, [k, k], pad([1; 4], 1), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     let kxk = m.push("kxk.bn", bn(&mut rng, c), vec![kxk]).unwrap();
-    let one = m.push("1x1", conv(&mut rng, c, c, [1, 1], pad([0; 4], 1), false), vec![Src::Input]).unwrap();
+    let one = m
+        .push(
+            "1x1",
+            conv(&mut rng, c, c, [1, 1], pad([0; 4], 1), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     let one = m.push("1x1.bn", bn(&mut rng, c), vec![one]).unwrap();
-    let a = m.push("1x1_kxk.idconv", conv(&mut rng, c, c, [1, 1], pad([0; 4], 1), false), vec![Src::Input]).unwrap();
-    let a = m.push("1x1_kxk.conv2", conv(&mut rng, c, c, [k, k], pad([1; 4], 1), false), vec![a]).unwrap();
+    let a = m
+        .push(
+            "1x1_kxk.idconv",
+            conv(&mut rng, c, c, [1, 1], pad([0; 4], 1), false),
+            vec![Src::Input],
+        )
+        .unwrap();
+    let a = m
+        .push(
+            "1x1_kxk.conv2",
+            conv(&mut rng, c, c, [k, k], pad([1; 4], 1), false),
+            vec![a],
+        )
+        .unwrap();
     let a = m.push("1x1_kxk.bn2", bn(&mut rng, c), vec![a]).unwrap();
-    let b = m.push("1x1_avg.conv", conv(&mut rng, c, c, [1, 1], pad([0; 4], 1), false), vec![Src::Input]).unwrap();
+    let b = m
+        .push(
+            "1x1_avg.conv",
+            conv(&mut rng, c, c, [1, 1], pad([0; 4], 1), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     let cfg = AvgPool2dConfig {
         stride: Some([1, 1]),
         padding: [1; 4],
@@ -127,9 +200,21 @@ fn grouped_repvgg_block_stays_grouped() {
     let mut rng = StdRng::seed_from_u64(4);
     let (c, g) = (8, 4);
     let mut m = Model::new(Shape::chw(c, 7, 7));
-    let a = m.push("3x3", conv(&mut rng, c, c, [3, 3], pad([1; 4], g), false), vec![Src::Input]).unwrap();
+    let a = m
+        .push(
+            "3x3",
+            conv(&mut rng, c, c, [3, 3], pad([1; 4], g), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     let a = m.push("3x3.bn", bn(&mut rng, c), vec![a]).unwrap();
-    let b = m.push("1x1", conv(&mut rng, c, c, [1, 1], pad([0; 4], g), false), vec![Src::Input]).unwrap();
+    let b = m
+        .push(
+            "1x1",
+            conv(&mut rng, c, c, [1, 1], pad([0; 4], g), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     let b = m.push("1x1.bn", bn(&mut rng, c), vec![b]).unwrap();
     let i = m.push("id.bn", bn(&mut rng, c), vec![Src::Input]).unwrap();
     m.push("sum", Op::Add, vec![a, b, i]).unwrap();
@@ -145,12 +230,30 @@ fn mobileone_depthwise_block_stays_depthwise() {
     let mut m = Model::new(Shape::chw(c, 8, 8));
     let mut branches = Vec::new();
     for i in 0..3 {
-        let x = m.push(format!("dw{i}"), conv(&mut rng, c, c, [3, 3], pad([1; 4], c), false), vec![Src::Input]).unwrap();
-        branches.push(m.push(format!("dw{i}.bn"), bn(&mut rng, c), vec![x]).unwrap());
+        let x = m
+            .push(
+                format!("dw{i}"),
+                conv(&mut rng, c, c, [3, 3], pad([1; 4], c), false),
+                vec![Src::Input],
+            )
+            .unwrap();
+        branches.push(
+            m.push(format!("dw{i}.bn"), bn(&mut rng, c), vec![x])
+                .unwrap(),
+        );
     }
-    let s = m.push("scale", conv(&mut rng, c, c, [1, 1], pad([0; 4], c), false), vec![Src::Input]).unwrap();
+    let s = m
+        .push(
+            "scale",
+            conv(&mut rng, c, c, [1, 1], pad([0; 4], c), false),
+            vec![Src::Input],
+        )
+        .unwrap();
     branches.push(m.push("scale.bn", bn(&mut rng, c), vec![s]).unwrap());
-    branches.push(m.push("skip.bn", bn(&mut rng, c), vec![Src::Input]).unwrap());
+    branches.push(
+        m.push("skip.bn", bn(&mut rng, c), vec![Src::Input])
+            .unwrap(),
+    );
     m.push("sum", Op::Add, branches).unwrap();
     assert_one_conv(&m, [3, 3], [1; 4], c);
 }

@@ -27,7 +27,7 @@ pub(super) fn inline(model: &mut ModelProto, dir: &Path, source: &str) -> Result
         if t.data_location == DataLocation::External as i32 {
             let bytes = read(t, dir)
                 .map_err(|m| Error::format(format!("{source}: tensor '{}'", t.name), m))?;
-            t.raw_data = bytes;
+            t.raw_data = bytes.into();
             t.external_data.clear();
             t.data_location = DataLocation::Default as i32;
         }

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use super::{decode_model, encode_model, read_model, write_model, ModelProto};
+use super::write::write_model;
+use super::{decode_model, encode_model, read_model, ModelProto};
 use crate::Result;
 
 /// An ONNX model, decoded and validated (see [`OnnxModel::decode`] for what is checked).
@@ -72,7 +73,10 @@ impl OnnxModel {
     }
 
     /// Writes the model to `path`, atomically: the bytes go to a temporary file in the same directory,
-    /// which is then renamed over `path`, so a failure leaves `path` as it was.
+    /// which is then renamed over `path`, so a failure leaves `path` as it was. The bytes are streamed a
+    /// node and a tensor at a time; a model over protobuf's 2 GiB puts its tensors of 1 KiB or more in
+    /// `PATH.data` beside it (external data, as PyTorch writes large models), which [`OnnxModel::read`]
+    /// reads back.
     ///
     /// # Errors
     /// [`crate::Error::Io`] naming `path` when the temporary file cannot be created, written or renamed.
@@ -87,7 +91,7 @@ impl OnnxModel {
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_model(path, &self.proto)
+        write_model(path.as_ref(), &self.proto)
     }
 
     /// The number of nodes of the main graph.
@@ -150,5 +154,9 @@ impl OnnxModel {
 
     pub(crate) fn proto(&self) -> &ModelProto {
         &self.proto
+    }
+
+    pub(crate) fn into_proto(self) -> ModelProto {
+        self.proto
     }
 }

@@ -33,10 +33,9 @@ mod tensor;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod write;
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use prost::Message;
 
@@ -69,9 +68,10 @@ pub(crate) fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
     };
     let len = std::fs::metadata(path).map_err(io_err)?.len();
     check_model_size(len, &path.display().to_string())?;
-    let bytes = std::fs::read(path).map_err(io_err)?;
+    // the tensors' raw data are views of this buffer, not copies of it
+    let bytes = prost::bytes::Bytes::from(std::fs::read(path).map_err(io_err)?);
     let source = path.display().to_string();
-    let mut model = decode_unchecked(&bytes, &source)?;
+    let mut model = decode_unchecked(bytes, &source)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -82,8 +82,8 @@ pub(crate) fn read_model(path: impl AsRef<Path>) -> Result<ModelProto> {
     Ok(model)
 }
 
-/// Decodes the protobuf, nothing more.
-fn decode_unchecked(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
+/// Decodes the protobuf, nothing more; raw tensor data stay views of `bytes`.
+fn decode_unchecked(bytes: prost::bytes::Bytes, source_name: &str) -> Result<ModelProto> {
     check_model_size(bytes.len() as u64, source_name)?;
     ModelProto::decode(bytes).map_err(|e| Error::Format {
         context: source_name.to_string(),
@@ -109,7 +109,7 @@ fn decode_unchecked(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
 /// # Errors
 /// [`Error::Format`] naming `source_name` and the node, tensor or value at fault.
 pub(crate) fn decode_model(bytes: &[u8], source_name: &str) -> Result<ModelProto> {
-    let mut model = decode_unchecked(bytes, source_name)?;
+    let mut model = decode_unchecked(prost::bytes::Bytes::copy_from_slice(bytes), source_name)?;
     order::sort(&mut model);
     validate::model(&model, source_name)?;
     Ok(model)
@@ -128,53 +128,6 @@ fn check_model_size(len: u64, source_name: &str) -> Result<()> {
 /// Encodes a model as protobuf bytes (what an `.onnx` file holds).
 pub(crate) fn encode_model(model: &ModelProto) -> Vec<u8> {
     model.encode_to_vec()
-}
-
-/// Encodes a model and writes it to `path`, atomically: the bytes go to a temporary file in the same
-/// directory, which is then renamed over `path`, so a failure leaves `path` as it was.
-///
-/// The model is written as it is, without validation.
-///
-/// # Errors
-/// [`Error::Io`] naming `path` when the temporary file cannot be created, written or renamed.
-pub(crate) fn write_model(path: impl AsRef<Path>, model: &ModelProto) -> Result<()> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let path = path.as_ref();
-    let io_err = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file_name = path.file_name().ok_or_else(|| {
-        io_err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a file path",
-        ))
-    })?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.{}-{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = write_new(&tmp, &encode_model(model)).and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(io_err)
-}
-
-/// Creates `path` (which must not exist), writes `bytes` and flushes them to disk.
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// One dimension of a value's shape, as a model declares it.

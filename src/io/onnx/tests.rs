@@ -8,6 +8,7 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde_json::Value;
 
 use super::proto::tensor_proto::{DataLocation, DataType};
+use super::write::write_model;
 use super::*;
 
 fn data_dir() -> PathBuf {
@@ -203,7 +204,7 @@ fn failed_write_leaves_nothing() {
     assert_eq!(names, ["taken.onnx"], "the temporary file was removed");
     // A missing directory: nothing can be created.
     assert!(matches!(
-        write_model(dir.join("no/such/dir.onnx"), &model),
+        write_model(&dir.join("no/such/dir.onnx"), &model),
         Err(Error::Io { .. })
     ));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -298,14 +299,14 @@ fn tensor_checks_name_the_tensor() {
         ),
         (
             TensorProto {
-                raw_data: vec![0; 23],
+                raw_data: vec![0; 23].into(),
                 ..good.clone()
             },
             "not a whole number of 4-byte FLOAT values",
         ),
         (
             TensorProto {
-                raw_data: vec![],
+                raw_data: Default::default(),
                 float_data: vec![1.0; 5],
                 ..good.clone()
             },

@@ -28,7 +28,8 @@ pub struct RunEdit<'a> {
     pub ops: &'a [Op<f32>],
 }
 
-/// Writes each edit into a copy of the ONNX model `m` (which `imported` came from): the new nodes (`Conv`,
+/// Writes each edit into the ONNX model `m` (which `imported` came from; taken, so that no weight is held
+/// twice): the new nodes (`Conv`,
 /// `Gemm`, `Flatten`, `Reshape`) read the run's entry value and write its exit value, placed where the run
 /// ended, so every other node, the graph's inputs and outputs, initializers, opsets and metadata stay as
 /// they were. An ONNX node goes only when every model node it became is replaced; a kept node's output
@@ -38,8 +39,8 @@ pub struct RunEdit<'a> {
 /// # Errors
 /// [`Error::Unsupported`] when a replacement op has no ONNX spelling here, or a run's entry or exit is a
 /// value inside one ONNX node (see [`Imported::writable`]).
-pub fn rewrite(m: &OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Result<OnnxModel> {
-    let mut out = m.proto().clone();
+pub fn rewrite(m: OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Result<OnnxModel> {
+    let mut out = m.into_proto();
     let graph = out.graph.as_mut().expect("import checked the graph");
     let mut names = Names::of(graph);
     let replaced: BTreeSet<usize> = edits.iter().flat_map(|e| e.nodes.iter().copied()).collect();
@@ -71,24 +72,24 @@ pub fn rewrite(m: &OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Res
         written.insert(exit);
         inserts.push((last, nodes));
     }
+    // the new nodes go where their run ended; nodes are moved, never copied (a Constant holds a weight)
+    let mut by_pos: HashMap<usize, Vec<NodeProto>> = HashMap::new();
+    for (pos, new) in inserts {
+        by_pos.entry(pos).or_default().extend(new);
+    }
     let mut nodes = Vec::new();
-    for (k, node) in graph.node.iter().enumerate() {
+    for (k, mut node) in std::mem::take(&mut graph.node).into_iter().enumerate() {
         if !removed.contains(&k) {
-            let mut kept = node.clone();
-            for o in kept
+            for o in node
                 .output
                 .iter_mut()
                 .filter(|o| written.contains(o.as_str()))
             {
                 *o = names.fresh("lc_unused");
             }
-            nodes.push(kept);
+            nodes.push(node);
         }
-        for (pos, new) in &inserts {
-            if *pos == k {
-                nodes.extend(new.iter().cloned());
-            }
-        }
+        nodes.extend(by_pos.remove(&k).unwrap_or_default());
     }
     graph.node = nodes;
     graph.initializer.extend(new_inits);

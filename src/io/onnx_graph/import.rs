@@ -380,7 +380,11 @@ impl<'g, 'a> Builder<'g, 'a> {
 /// A node's name for reports: its name in the file, else its op type and first output.
 fn display_name(node: &NodeProto) -> String {
     if node.name.is_empty() {
-        format!("{}:{}", node.op_type, node.output.first().map_or("", String::as_str))
+        format!(
+            "{}:{}",
+            node.op_type,
+            node.output.first().map_or("", String::as_str)
+        )
     } else {
         node.name.clone()
     }

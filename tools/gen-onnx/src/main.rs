@@ -27,7 +27,11 @@ fn main() -> Result<()> {
     let fds = protox::compile([proto_dir.join("onnx.proto3")], [&proto_dir])?;
 
     let tmp = tempdir()?;
-    prost_build::Config::new().out_dir(&tmp).compile_fds(fds)?;
+    // A tensor's raw data as `Bytes`: decoded from a file's buffer, it is a view of it, not a copy.
+    prost_build::Config::new()
+        .bytes([".onnx.TensorProto.raw_data"])
+        .out_dir(&tmp)
+        .compile_fds(fds)?;
     let generated = std::fs::read_to_string(tmp.join("onnx.rs"))?;
     std::fs::remove_dir_all(&tmp)?;
 

@@ -282,7 +282,7 @@ pub(crate) fn split_sizes(n: &Node<'_, '_>, len: usize) -> Result<Option<Vec<usi
     let sizes: Vec<usize> = (0..parts)
         .map(|i| piece.min(len.saturating_sub(i * piece)))
         .collect();
-    if n.attr_int("num_outputs")?.is_none() && len % parts != 0 {
+    if n.attr_int("num_outputs")?.is_none() && !len.is_multiple_of(parts) {
         return Err(n.err(format!("{len} does not split into {parts} equal parts")));
     }
     Ok(Some(sizes))

@@ -75,6 +75,19 @@ impl Const<'_> {
         }
     }
 
+    /// The values as `f32`, decoded straight from the file (no intermediate copy of a large weight).
+    ///
+    /// # Errors
+    /// As [`Tensor::from_proto`].
+    pub(crate) fn floats(&self) -> Result<ndarray::ArrayD<f32>> {
+        match self {
+            Const::Proto(t) if tensor::dtype::is_float(t.data_type) => {
+                crate::io::onnx::tensor_f32(t)
+            }
+            other => Ok(other.tensor()?.to_f32()),
+        }
+    }
+
     /// True when the value was folded from a symbolic batch size.
     pub(crate) fn batch_dependent(&self) -> bool {
         matches!(self, Const::Folded { batch: true, .. })

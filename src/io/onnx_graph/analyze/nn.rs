@@ -261,12 +261,21 @@ pub(super) fn matmul(n: &Node<'_, '_>) -> Result<Vec<Out>> {
     if b.len() > 1 {
         dims.push(b2[rb - 1]);
     }
-    // batched when every runtime operand is batched with the result's rank
-    let ok = |i: usize, d: &[usize]| match n.input(i) {
-        Some(super::Value::Act(_)) => n.batched(i) && d.len() == dims.len() && d.len() >= 2,
-        _ => d.len() < dims.len() || d.first() == Some(&1),
+    // batched when the batch stays outside the contraction: a runtime `A` of rank 2 or more (its first
+    // axis is a row of the product), or a runtime `B` of rank 3 or more, the other operand a constant
+    // that does not vary along the batch; or both runtime of rank 3 or more
+    let (ra, rb, r) = (a.len(), b.len(), dims.len());
+    // a constant's leading (broadcast) axes are all but its last two; on the batch axis it must be 1
+    let flat = |d: &[usize]| d.len() <= 2 || d.len() < r || d.first() == Some(&1);
+    let batched = match (n.input(0), n.input(1)) {
+        (Some(super::Value::Act(_)), Some(super::Value::Const(_))) => {
+            n.batched(0) && ra >= 2 && r == ra && flat(&b)
+        }
+        (Some(super::Value::Const(_)), Some(super::Value::Act(_))) => {
+            n.batched(1) && rb >= 3 && r == rb && flat(&a)
+        }
+        _ => n.batched(0) && n.batched(1) && ra >= 3 && ra == rb && r == ra,
     };
-    let batched = (n.batched(0) || n.batched(1)) && ok(0, &a) && ok(1, &b);
     Ok(vec![n.act(Some(dims), batched)])
 }
 

@@ -59,9 +59,12 @@ fn finish(mut emits: Vec<Emit>) -> Option<Vec<Emit>> {
     Some(emits)
 }
 
+/// A node's constant inputs: (input index, per-sample tensor).
+type Constants = Vec<(usize, ArrayD<f32>)>;
+
 /// Every constant input as a per-sample tensor; `None` when one is not usable (batch-dependent, or
 /// varying along the batch).
-fn constants(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<(usize, ArrayD<f32>)>>> {
+fn constants(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Constants>> {
     let mut out = Vec::new();
     for (i, a) in ctx.args.iter().enumerate() {
         if let Arg::Const(_) = a {

@@ -30,7 +30,11 @@ pub(super) fn gemm(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
     } else {
         b.t().to_owned()
     };
-    let weight = weight.mapv(|v| v * alpha);
+    let weight = if alpha == 1.0 {
+        weight
+    } else {
+        weight.mapv(|v| v * alpha)
+    };
     let out = weight.nrows();
     let bias = match ctx.floats(2)? {
         // C broadcasts over (M, N): a bias is constant along M

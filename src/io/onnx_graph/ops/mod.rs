@@ -166,7 +166,7 @@ impl Ctx<'_, '_, '_> {
     /// As the tensor's decoding.
     pub(super) fn floats(&self, i: usize) -> Result<Option<ArrayD<f32>>> {
         match self.konst(i) {
-            Some(c) if !c.batch_dependent() => Ok(Some(c.tensor()?.to_f32())),
+            Some(c) if !c.batch_dependent() => Ok(Some(c.floats()?)),
             _ => Ok(None),
         }
     }

@@ -8,7 +8,8 @@ use super::{Ctx, Emit};
 use crate::graph::Op;
 use crate::io::onnx::{attr_int, attr_ints};
 use crate::layer::{
-    AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, Conv2d, Conv2dConfig, Layer, Reshape,
+    AvgPool1d, AvgPool1dConfig, AvgPool2d, AvgPool2dConfig, Conv2d, Conv2dConfig, Identity, Layer,
+    Reshape,
 };
 use crate::{Result, Shape};
 
@@ -29,6 +30,13 @@ pub(super) fn average_pool(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
         return Ok(None);
     }
     let win = Window::read(ctx, spatial, &kernel)?;
+    if kernel.iter().all(|&k| k == 1)
+        && win.strides.iter().all(|&s| s == 1)
+        && win.pads.iter().all(|&p| p == 0)
+    {
+        // a 1x1 window that steps by 1 (an adaptive pool to the size it is given) copies its input
+        return Ok(Some(ctx.chain(vec![Op::Layer(Layer::Identity(Identity))])));
+    }
     let ceil = attr_int(node, "ceil_mode")?.unwrap_or(0) == 1;
     let count_pad = attr_int(node, "count_include_pad")?.unwrap_or(0) == 1;
     let layer = match (kernel.as_slice(), input) {

@@ -36,7 +36,7 @@ pub(super) fn reduce(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
     let spatial: Vec<usize> = (1..rank - 1).collect();
     let mut sorted = per.clone();
     sorted.sort_unstable();
-    if mean && rank >= 3 && rank <= 4 && sorted == spatial {
+    if mean && (3..=4).contains(&rank) && sorted == spatial {
         return pool::whole_image_mean(ctx, keep);
     }
     let op = if mean { ReduceOp::Mean } else { ReduceOp::Sum };

@@ -62,7 +62,7 @@ pub(super) fn resize(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
         Some(a) => Some(a.floats.clone()),
         None => ctx
             .floats(scales_at)?
-            .filter(|t| t.len() > 0)
+            .filter(|t| !t.is_empty())
             .map(|t| t.iter().copied().collect()),
     };
     let sizes = if upsample {
