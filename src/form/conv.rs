@@ -97,6 +97,24 @@ pub(crate) fn most_groups<T: Scalar>(c: Conv2d<T>) -> Conv2d<T> {
     Conv2d::new(weight, c.bias().cloned(), cfg).expect("the same map with more groups")
 }
 
+/// The parameters `compose(c1, c2)` would have, from the geometry alone (nothing is composed).
+pub(crate) fn composed_params<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> usize {
+    let (g1, g2) = (c1.geometry(), c2.geometry());
+    let groups = gcd(c1.groups(), c2.groups());
+    let extent = |a: usize| {
+        let d = gcd(g1.dilation[a], g1.stride[a] * g2.dilation[a]);
+        let e = g1.dilation[a] * (g1.kernel[a] - 1)
+            + g1.stride[a] * g2.dilation[a] * (g2.kernel[a] - 1)
+            + 1;
+        (e - 1) / d + 1
+    };
+    c2.c_out()
+        .saturating_mul(c1.c_in() / groups)
+        .saturating_mul(extent(0))
+        .saturating_mul(extent(1))
+        .saturating_add(c2.c_out())
+}
+
 /// `c2 ∘ c1` as one convolution, or why not. The result keeps the groups both share
 /// (`gcd(g1, g2)`), computed block by block without expanding either kernel.
 pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2d<T>, Why> {

@@ -18,7 +18,8 @@ use crate::layer::{Conv2d, Conv2dConfig, Layer, Linear, PadMode};
 use crate::{Error, Result, Scalar, Shape};
 
 /// The convolution form of node `k` of `model` as a map from the value `entry` (of shape `input`), given
-/// the forms of the nodes before it in the same range (`forms`), or why it has none.
+/// the forms of the nodes before it in the same range (`forms`), or why it has none. A composition that
+/// would take more than `limit` parameters is not made (no form of it could be admissible).
 pub(crate) fn conv_step<T: Scalar>(
     model: &Model<T>,
     shapes: &[Option<Shape>],
@@ -26,6 +27,7 @@ pub(crate) fn conv_step<T: Scalar>(
     entry: Src,
     input: Shape,
     forms: &HashMap<usize, std::result::Result<Conv2d<T>, conv::Why>>,
+    limit: usize,
 ) -> std::result::Result<Conv2d<T>, conv::Why> {
     let Shape::Chw { c, .. } = input else {
         return Err(format!("the run's input {input} is not an image"));
@@ -50,10 +52,26 @@ pub(crate) fn conv_step<T: Scalar>(
     let this = match &node.op {
         // A conv read straight from the entry is itself (keeps its groups).
         Op::Layer(Layer::Conv2d(c2)) if first == entry => c2.clone(),
-        Op::Layer(Layer::Conv2d(c2)) => conv::compose(&src(first)?.0, c2)?,
+        Op::Layer(Layer::Conv2d(c2)) => {
+            let c1 = src(first)?.0;
+            let size = conv::composed_params(&c1, c2);
+            if size > limit {
+                return Err(format!(
+                    "one convolution would take {size} parameters, more than the whole run's {limit}"
+                ));
+            }
+            conv::compose(&c1, c2)?
+        }
         Op::Layer(other) => {
             let (prev, shape) = src(first)?;
-            fold_layer(&prev, shape, other)?
+            let folded = fold_layer(&prev, shape, other)?;
+            if folded.num_params() > limit {
+                return Err(format!(
+                    "one convolution would take {} parameters, more than the whole run's {limit}",
+                    folded.num_params()
+                ));
+            }
+            folded
         }
         Op::Add => conv::sum(
             &node

@@ -256,6 +256,8 @@ fn candidates<T: Scalar>(
     cuttable: &dyn Fn(Src) -> bool,
 ) -> Result<Vec<Planned<T>>> {
     let pos: HashMap<usize, usize> = group.iter().enumerate().map(|(p, &k)| (k, p)).collect();
+    // no admissible conv form has more parameters than the whole group
+    let limit = costs.iter().map(|c| c.0).sum::<usize>().max(1);
     let mut out = Vec::new();
     for a in 0..group.len() {
         let mut entry: Option<Src> = None;
@@ -282,7 +284,7 @@ fn candidates<T: Scalar>(
             let Some(input) = shape_of(model, shapes, entry) else {
                 break;
             };
-            let form = conv_step(model, shapes, k, entry, input, &forms);
+            let form = conv_step(model, shapes, k, entry, input, &forms, limit);
             forms.insert(k, form);
             let exits_ok = group[a..=b]
                 .iter()
