@@ -256,8 +256,11 @@ fn candidates<T: Scalar>(
     cuttable: &dyn Fn(Src) -> bool,
 ) -> Result<Vec<Planned<T>>> {
     let pos: HashMap<usize, usize> = group.iter().enumerate().map(|(p, &k)| (k, p)).collect();
-    // no admissible conv form has more parameters than the whole group
-    let limit = costs.iter().map(|c| c.0).sum::<usize>().max(1);
+    // no admissible conv form has more parameters than the whole group (`Force` takes any)
+    let limit = match opts.policy {
+        Policy::Force => usize::MAX,
+        _ => costs.iter().map(|c| c.0).sum::<usize>().max(1),
+    };
     let mut out = Vec::new();
     for a in 0..group.len() {
         let mut entry: Option<Src> = None;
