@@ -48,10 +48,11 @@
 //! Imports go one way (`scripts/check_imports.py` checks it): [`Shape`], [`Scalar`], [`Par`] and [`Error`]
 //! at the bottom; [`layer`] (the layers, plain data); [`matrix`] (dense, CSR, the parallel GEMM);
 //! [`infer`] (chain shapes) and [`reference`](mod@reference) (the
-//! independent oracle, which may import only `layer` and the basic types); [`graph`] (model graphs, their
-//! shapes and linear runs) and [`lower`]; [`compose`] (the planner and kernels), [`verify`] (error
-//! reports), [`io`] (files only: ONNX, safetensors, `.npy`, chain specs); [`form`] (the smallest exact form
-//! of each run); [`pipeline`] (file to file, for the command line and the Python bindings). `draw` draws
+//! independent oracle, which may import only `layer` and the basic types); [`cost`] (what layers cost,
+//! from their shapes), [`graph`] (model graphs, their shapes, linear groups and runs) and [`lower`];
+//! [`compose`] (the planner and kernels), [`verify`] (error reports), [`io`] (files only: ONNX,
+//! safetensors, `.npy`, chain specs); [`form`] (the smallest exact form of each piece of a linear group,
+//! never costlier by default); [`pipeline`] (file to file, for the command line and the Python bindings). `draw` draws
 //! the chapters' pictures (feature `draw`); the benchmark fixtures live behind the `bench` feature.
 //! `docs/architecture.md` in the repository draws the same picture with the data flow.
 //!

@@ -19,6 +19,7 @@
 use std::path::Path;
 
 use std::collections::BTreeSet;
+use std::time::Instant;
 
 use crate::form::{collapse_runs, model_cost, table, Form, Mode, RunReport, Totals};
 use crate::graph::{Model, Src};
@@ -28,19 +29,39 @@ use crate::io::{npy, safetensors, spec};
 use crate::layer::{Layer, Linear};
 use crate::{collapse, Error, Options, Result, Shape};
 
-/// What happened to a model: one report per run (replaced pieces, and groups kept with the reason), and
-/// the model's totals before and after.
+/// What happened to a model: one report per run (replaced pieces, and groups kept with the reason), the
+/// model's totals before and after, and how long each stage took.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
     /// The runs.
     pub runs: Vec<RunReport>,
     /// Nodes, parameters and multiply-adds before and after.
     pub totals: Totals,
+    /// Seconds spent importing (analysis and mapping), planning and building the forms, and rewriting the
+    /// graph (zero for a plan only).
+    pub seconds: Seconds,
+}
+
+/// Seconds per stage of a collapse.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Seconds {
+    /// Folding constants, computing every shape, mapping the nodes.
+    pub import: f64,
+    /// Planning every piece, building and checking the chosen forms.
+    pub collapse: f64,
+    /// Writing the forms back into the graph.
+    pub rewrite: f64,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&table(&self.runs, &self.totals))
+        f.write_str(&table(&self.runs, &self.totals))?;
+        let s = self.seconds;
+        writeln!(
+            f,
+            "seconds: import {:.3}, collapse {:.3}, rewrite {:.3}",
+            s.import, s.collapse, s.rewrite
+        )
     }
 }
 
@@ -55,12 +76,16 @@ pub fn collapse_onnx(
     opts: &Options,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(OnnxModel, Summary)> {
+    let clock = Instant::now();
     let mut imported = import(&m, opts)?;
+    let import_s = clock.elapsed().as_secs_f64();
     let named = |s: Src| match s {
         Src::Input => true,
         Src::Node(j) => imported.values[j].is_some(),
     };
+    let clock = Instant::now();
     let runs = collapse_runs(&imported.model, opts, Mode::Build, &named, progress)?;
+    let collapse_s = clock.elapsed().as_secs_f64();
     let macs = model_cost(&imported.model)?.1;
     // the model's weights are not needed past here: let them go before the file is rewritten
     imported.model = Model::new(imported.model.input_shape());
@@ -76,7 +101,13 @@ pub fn collapse_onnx(
             })
         })
         .collect();
+    let clock = Instant::now();
     let out = rewrite(m, &imported, &edits)?;
+    let seconds = Seconds {
+        import: import_s,
+        collapse: collapse_s,
+        rewrite: clock.elapsed().as_secs_f64(),
+    };
     let totals = totals(
         macs,
         &runs,
@@ -84,7 +115,14 @@ pub fn collapse_onnx(
         (before.1, out.param_count()),
     );
     let runs = runs.into_iter().map(|r| r.report).collect();
-    Ok((out, Summary { runs, totals }))
+    Ok((
+        out,
+        Summary {
+            runs,
+            totals,
+            seconds,
+        },
+    ))
 }
 
 /// Plans the linear parts of an ONNX model without building any dense form or checking one: the summary
@@ -95,7 +133,10 @@ pub fn collapse_onnx(
 /// # Errors
 /// As [`import`].
 pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
+    let clock = Instant::now();
     let imported = import(m, opts)?;
+    let import_s = clock.elapsed().as_secs_f64();
+    let clock = Instant::now();
     let named = |s: Src| match s {
         Src::Input => true,
         Src::Node(j) => imported.values[j].is_some(),
@@ -133,6 +174,11 @@ pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
     Ok(Summary {
         runs: runs.into_iter().map(|r| r.report).collect(),
         totals,
+        seconds: Seconds {
+            import: import_s,
+            collapse: clock.elapsed().as_secs_f64(),
+            rewrite: 0.0,
+        },
     })
 }
 

@@ -174,7 +174,8 @@ fn one(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<usize> {
 fn shape_of(dims: &[usize]) -> PyResult<Shape> {
     Shape::from_dims(dims).ok_or_else(|| {
         value_error(format!(
-            "input_shape must be (n,), (c, l) or (c, h, w) without the batch dimension, got {dims:?}"
+            "input_shape must have at most {} dimensions, without the batch dimension, got {dims:?}",
+            lc::MAX_RANK
         ))
     })
 }

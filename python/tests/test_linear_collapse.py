@@ -263,7 +263,9 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="accumulate"):
         lc.collapse([fc], (3,), accumulate="f16")
     with pytest.raises(ValueError, match="input_shape"):
-        lc.collapse([fc], (1, 1, 1, 3))
+        lc.collapse([fc], (1, 1, 1, 1, 1, 1, 1, 3))
+    # a Linear applies over the last axis of any sample, as nn.Linear does
+    assert lc.collapse([fc], (1, 1, 1, 3)).weight.shape == (2, 3)
     with pytest.raises(TypeError, match=r"layers\[1\]"):
         lc.collapse([fc, "relu"], (3,))
     with pytest.raises(TypeError):

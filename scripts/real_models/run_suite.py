@@ -22,7 +22,8 @@ model.
 
 Prints a progress line per model on stderr, then a markdown table on stdout: model, exporter, opset,
 nodes before/after, params before/after (initializer + Constant elements), multiply-adds before/after (the
-CLI's totals), timm's fused nodes and params, CLI seconds, result: ok / CLI exit N: message (for a panic
+CLI's totals), timm's fused nodes and params, the CLI's import and collapse seconds, the whole CLI run's
+seconds, result: ok / CLI exit N: message (for a panic
 its message, not the backtrace's last line) / CLI timeout / mismatch max-abs X / costlier / larger than
 timm's fused model / check error: why. Exports that failed in export.py are listed as skipped and do not
 count. --json FILE writes the rows. Exit status: 0 only if every model passed; 1 otherwise; 2 if the CLI
@@ -101,12 +102,18 @@ def run_cli(cli, src, dst, extra, timeout):
         p = subprocess.run([cli, "collapse", str(src), "-o", str(dst), *extra], capture_output=True,
                            text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - t0, "", f"timeout after {timeout} s", None
+        return None, time.perf_counter() - t0, "", f"timeout after {timeout} s", None, None
     except OSError as e:
-        return -1, time.perf_counter() - t0, "", f"could not start: {e}", None
+        return -1, time.perf_counter() - t0, "", f"could not start: {e}", None, None
     lines = [ln.strip() for ln in p.stderr.splitlines() if ln.strip()]
     return (p.returncode, time.perf_counter() - t0, (lines[-1] if lines else ""), cli_message(lines),
-            total_macs(p.stdout))
+            total_macs(p.stdout), stage_seconds(p.stdout))
+
+
+def stage_seconds(stdout):
+    """[import, collapse] seconds from the CLI's `seconds: import A, collapse B, rewrite C` line."""
+    m = re.search(r"^seconds: import ([\d.]+), collapse ([\d.]+)", stdout, re.M)
+    return [float(m.group(1)), float(m.group(2))] if m else None
 
 
 def total_macs(stdout):
@@ -142,9 +149,9 @@ def run_case(case, cli, out_dir, extra, timeout, keep):
         row.update(result=f"cannot read original: {check.one_line(e)}")
         return row
     dst = out_dir / (case["path"].stem + ".collapsed.onnx")
-    status, seconds, last_line, message, macs = run_cli(cli, case["path"], dst, extra, timeout)
+    status, seconds, last_line, message, macs, stages = run_cli(cli, case["path"], dst, extra, timeout)
     row.update(seconds=round(seconds, 2), cli_status=status, cli_stderr_last_line=last_line, cli_message=message,
-               macs=macs)
+               macs=macs, stages=stages)
     if status != 0:
         row["result"] = f"CLI timeout ({timeout} s)" if status is None else f"CLI exit {status}: {message}"
     else:
@@ -203,15 +210,16 @@ def compare_with_fused(rows):
 
 def table(rows):
     lines = ["| model | exporter | opset | nodes before / after | params before / after | "
-             "multiply-adds before / after | timm fused nodes, params | seconds | result |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "multiply-adds before / after | timm fused nodes, params | import / collapse (s) | CLI (s) | result |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         result = r["result"].replace("|", "\\|")
         macs = fmt_pair(r["macs"]) if r.get("macs") else "-"
         fused = f"{r['fused'][0]}, {r['fused'][1]}" if r.get("fused") else "-"
+        stages = f"{r['stages'][0]:.2f} / {r['stages'][1]:.2f}" if r.get("stages") else "-"
         lines.append(f"| {r['model']} | {r['exporter']} | {r['opset'] or '-'} | {fmt_pair(r['nodes'])} | "
-                     f"{fmt_pair(r['params'])} | {macs} | {fused} | {'-' if r['seconds'] is None else r['seconds']} | "
-                     f"{result} |")
+                     f"{fmt_pair(r['params'])} | {macs} | {fused} | {stages} | "
+                     f"{'-' if r['seconds'] is None else r['seconds']} | {result} |")
     return "\n".join(lines)
 
 
