@@ -267,7 +267,8 @@ impl Case {
     }
 }
 
-fn usizes(v: &Value) -> Vec<usize> {
+/// A JSON array of non-negative integers.
+pub(crate) fn usizes(v: &Value) -> Vec<usize> {
     v.as_array()
         .unwrap_or_else(|| panic!("expected an array, got {v}"))
         .iter()

@@ -11,15 +11,7 @@ use linear_collapse::{lower, reference, Shape};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use serde_json::Value;
 
-use crate::common::{assert_close, data_dir, Tol};
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {v}"))
-        .iter()
-        .map(|x| x.as_u64().expect("a non-negative integer") as usize)
-        .collect()
-}
+use crate::common::{assert_close, data_dir, usizes, Tol};
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array()

@@ -9,10 +9,13 @@
 
 mod dims;
 mod elementwise;
+#[macro_use]
 mod layout;
 mod nn;
 mod node;
+mod select;
 mod source;
+mod spatial;
 pub(crate) mod tensor;
 
 use std::collections::HashMap;
@@ -24,8 +27,8 @@ use crate::io::onnx::{
 use crate::memory;
 use crate::{Error, Result};
 pub(crate) use dims::explicit_pads;
-pub(crate) use layout::cuts;
 pub(crate) use node::Node;
+pub(crate) use select::cuts;
 use tensor::Tensor;
 
 /// What is known of one value.
@@ -389,20 +392,20 @@ const RULES: &[(&str, Rule)] = &[
     ("Squeeze", layout::squeeze),
     ("Unsqueeze", layout::unsqueeze),
     ("Transpose", layout::transpose),
-    ("Concat", layout::concat),
-    ("Split", layout::split),
-    ("Slice", layout::slice),
-    ("Gather", layout::gather),
-    ("GatherElements", layout::gather_elements),
-    ("ScatterND", layout::scatter),
-    ("ScatterElements", layout::scatter),
+    ("Concat", select::concat),
+    ("Split", select::split),
+    ("Slice", select::slice),
+    ("Gather", select::gather),
+    ("GatherElements", select::gather_elements),
+    ("ScatterND", select::scatter),
+    ("ScatterElements", select::scatter),
     ("Expand", layout::expand),
     ("Tile", layout::tile),
-    ("Pad", layout::pad),
-    ("DepthToSpace", layout::depth_to_space),
-    ("SpaceToDepth", layout::space_to_depth),
-    ("Resize", layout::resize),
-    ("Upsample", layout::resize),
+    ("Pad", spatial::pad),
+    ("DepthToSpace", spatial::depth_to_space),
+    ("SpaceToDepth", spatial::space_to_depth),
+    ("Resize", spatial::resize),
+    ("Upsample", spatial::resize),
 ];
 
 /// The batch of the graph's first input that is not an initializer.
