@@ -96,6 +96,7 @@ pub fn collapse_onnx(
             Some(RunEdit {
                 nodes: &r.run.nodes,
                 entry: r.run.entry,
+                input: r.report.shapes.0,
                 exit: r.run.exit,
                 ops: r.ops.as_deref()?,
             })

@@ -109,10 +109,33 @@ impl std::fmt::Display for Mismatch {
 }
 impl std::error::Error for Mismatch {}
 
+/// `print!` that returns the write's error instead of panicking (a closed pipe, as in `| head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// `println!` that returns the write's error instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // the reader went away (`| head`): nothing more to say
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) if e.downcast_ref::<Mismatch>().is_some() => {
             eprintln!("verification failed: {e}");
             ExitCode::from(1)
@@ -183,9 +206,11 @@ fn run(cli: Cli) -> Result<()> {
             let m = OnnxModel::read(&input)?;
             for v in onnx_graph::value_shapes(&m)? {
                 let dims = v.dims.map_or("null".into(), |d| format!("{d:?}"));
-                println!(
+                outln!(
                     "{{\"name\": {:?}, \"dims\": {dims}, \"constant\": {}, \"batched\": {}}}",
-                    v.name, v.constant, v.batched
+                    v.name,
+                    v.constant,
+                    v.batched
                 );
             }
             Ok(())
@@ -193,7 +218,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Inspect { input, .. } => {
             let m = OnnxModel::read(&input)?;
             let summary = pipeline::inspect_onnx(&m, &Options::default())?;
-            print!("{summary}");
+            out!("{summary}");
             Ok(())
         }
         Cmd::Verify {
@@ -234,13 +259,13 @@ fn collapse_onnx(input: &Path, output: &Path, opts: &Options, verify: bool) -> R
     });
     pb.finish_and_clear();
     let (out, summary) = result?;
-    print!("{summary}");
+    out!("{summary}");
     if let Some(a) = original {
         let b = onnx_graph::import(&out, opts)?.model;
         compare(&a.model, &b, 8, 1e-4, 1e-5)?;
     }
     out.write(output)?;
-    println!(
+    outln!(
         "wrote {} ({before} nodes -> {})",
         output.display(),
         out.node_count()
@@ -260,7 +285,7 @@ fn collapse_safetensors(
     if verify {
         let v =
             linear_collapse::verify::verify(&fc, &chain.layers, chain.input, &Default::default())?;
-        println!("{v}");
+        outln!("{v}");
         let tol = 1e-5 + 1e-4 * v.outputs_vs_forward.ref_max;
         if v.outputs_vs_forward.max_abs > tol {
             return Err(Mismatch(format!(
@@ -271,7 +296,7 @@ fn collapse_safetensors(
         }
     }
     let stem = pipeline::write_linear(output, &fc)?;
-    println!(
+    outln!(
         "wrote {} (nn.Linear({}, {}): weight, bias) and {}.weight.npy, {}.bias.npy",
         output.display(),
         fc.in_features(),
@@ -307,7 +332,7 @@ fn compare(a: &Model<f32>, b: &Model<f32>, samples: usize, rtol: f64, atol: f64)
             // The whole-model pass needs every op; each replaced run was checked on its own already.
             (Err(Error::Unsupported { op_type, .. }), _)
             | (_, Err(Error::Unsupported { op_type, .. })) => {
-                println!(
+                outln!(
                     "verify: the whole model holds {op_type}, which the reference does not implement; \
                      each replaced run was checked against the original on its own (max error above)"
                 );
@@ -329,7 +354,7 @@ fn compare(a: &Model<f32>, b: &Model<f32>, samples: usize, rtol: f64, atol: f64)
             ok &= d <= atol + rtol * p.abs();
         }
     }
-    println!(
+    outln!(
         "verify: {samples} random inputs, max abs error {max_abs:.3e}, max rel error {max_rel:.3e}"
     );
     if !ok {

@@ -1,7 +1,7 @@
 //! A piece's forms: planned from the shapes (one convolution where composing is exact, else the dense
 //! Linear or a low-rank pair bounded by the piece's narrowest value), then built and checked.
 
-use super::check::{conv_error, max_difference, tolerance};
+use super::check::{conv_error, last_axis_error, max_difference, tolerance};
 use super::conv;
 use super::cost::model_cost;
 use super::fold;
@@ -31,7 +31,11 @@ pub(crate) struct Candidate<T> {
 #[derive(Clone, Debug)]
 pub(crate) enum Kind<T> {
     Conv(Box<Conv2d<T>>),
-    Linear { rank: usize },
+    /// One Linear over the last axis, applied at every position.
+    Last(Box<Linear<T>>),
+    Linear {
+        rank: usize,
+    },
     None,
 }
 
@@ -39,17 +43,32 @@ pub(crate) enum Kind<T> {
 /// is at most `rank_bound`: the convolution (when there is one) and the Linear or low-rank pair.
 pub(crate) fn plan<T: Scalar>(
     conv: std::result::Result<&Conv2d<T>, &String>,
+    last: Option<&Linear<T>>,
     input: Shape,
     output: Shape,
     rank_bound: usize,
     opts: &Options,
 ) -> Vec<Candidate<T>> {
+    let positions = |l: &Linear<T>| (output.numel() / l.out_features().max(1)) as u64;
+    let last = last.map(|l| Candidate {
+        form: Form::Linear,
+        params: l.num_params(),
+        macs: positions(l).saturating_mul((l.in_features() * l.out_features()) as u64),
+        feasible: true,
+        why: format!(
+            "the run is one {} over the last axis, at every position",
+            l.describe()
+        ),
+        kind: Kind::Last(Box::new(l.clone())),
+    });
     let conv_why = match conv {
         Ok(c) => format!("one convolution, {}, costs more", c.describe()),
         Err(why) => format!("no conv form: {why}"),
     };
     let linear = linear_plan(input, output, rank_bound, opts, conv_why);
-    let Ok(c) = conv else { return vec![linear] };
+    let Ok(c) = conv else {
+        return [Some(linear)].into_iter().chain([last]).flatten().collect();
+    };
     let c = conv::most_groups(c.clone());
     let conv = Candidate {
         form: Form::Conv2d,
@@ -59,7 +78,10 @@ pub(crate) fn plan<T: Scalar>(
         why: format!("the run is one convolution, {}", c.describe()),
         kind: Kind::Conv(Box::new(c)),
     };
-    vec![conv, linear]
+    [Some(conv), Some(linear), last]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The dense Linear from `input` to `output`, or a low-rank pair through at most `rank_bound` when that
@@ -165,6 +187,11 @@ pub(crate) fn build<T: Scalar>(
             };
             (reshaped(input, output, core)?, form, why)
         }
+        Kind::Last(l) => (
+            vec![Op::Layer(Layer::Linear((**l).clone()))],
+            Form::Linear,
+            c.why.clone(),
+        ),
         Kind::None => {
             return Err(crate::Error::Unsupported {
                 op_type: "run".into(),
@@ -175,6 +202,7 @@ pub(crate) fn build<T: Scalar>(
     let replacement = Model::sequential(input, ops.clone())?;
     let (err, tol) = match &c.kind {
         Kind::Conv(conv) => conv_error(sub, conv)?,
+        Kind::Last(l) => last_axis_error(sub, l)?,
         _ => (max_difference(sub, &replacement)?, tolerance::<T>(sub)?),
     };
     if err > tol {

@@ -22,6 +22,7 @@ mod choose;
 mod conv;
 mod cost;
 mod fold;
+mod last_axis;
 mod piece;
 mod report;
 

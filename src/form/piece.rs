@@ -10,8 +10,9 @@ use std::collections::HashMap;
 
 use super::choose::{plan, Candidate};
 use super::fold::conv_step;
+use super::last_axis::last_axis_step;
 use crate::graph::{Model, Op, Readers, Run, Src};
-use crate::layer::Conv2d;
+use crate::layer::{Conv2d, Linear};
 use crate::{cost, Error, Options, Policy, Result, Scalar, Shape};
 
 /// The longest range planned as one piece.
@@ -265,6 +266,7 @@ fn candidates<T: Scalar>(
     for a in 0..group.len() {
         let mut entry: Option<Src> = None;
         let mut forms: HashMap<usize, std::result::Result<Conv2d<T>, String>> = HashMap::new();
+        let mut lasts: HashMap<usize, std::result::Result<Linear<T>, String>> = HashMap::new();
         let mut before = (0usize, 0u64);
         let mut smallest = usize::MAX;
         for b in a..group.len().min(a + MAX_PIECE) {
@@ -289,6 +291,10 @@ fn candidates<T: Scalar>(
             };
             let form = conv_step(model, shapes, k, entry, input, &forms, limit);
             forms.insert(k, form);
+            if input.rank() > 1 {
+                let last = last_axis_step(model, shapes, k, entry, input, &lasts);
+                lasts.insert(k, last);
+            }
             let exits_ok = group[a..=b]
                 .iter()
                 .all(|&j| (j == k) == readers.read_outside(j, inside));
@@ -306,7 +312,8 @@ fn candidates<T: Scalar>(
             } else {
                 input.numel().min(output.numel())
             };
-            let forms_planned = plan(forms[&k].as_ref(), input, output, rank_bound, opts);
+            let last = lasts.get(&k).and_then(|l| l.as_ref().ok());
+            let forms_planned = plan(forms[&k].as_ref(), last, input, output, rank_bound, opts);
             let k_of = |c: &Candidate<T>| key(opts.policy, (c.params, c.macs));
             let fits = |c: &&Candidate<T>| {
                 c.feasible && admissible(opts.policy, (c.params, c.macs), before)

@@ -140,3 +140,25 @@ fn matmul_add_folds_only_a_bias_over_the_last_axis() {
         }
     }
 }
+
+/// A `Shape` of a value inside a replaced run, read by a node the run does not contain (LeViT's
+/// `LinearNorm` does this with `reshape_as`): the `Shape` is written as the constant it computed, so the
+/// collapsed file stays valid and still agrees with onnxruntime.
+#[test]
+fn a_shape_of_a_value_inside_a_replaced_run_becomes_a_constant() {
+    let dir = data_dir().join("extra");
+    let m = OnnxModel::read(dir.join("shape_of_internal.onnx")).unwrap();
+    let (out, summary) = pipeline::collapse_onnx(m, &Options::default(), &mut |_, _| {}).unwrap();
+    assert_eq!(out.op_types(), ["MatMul", "Relu", "Reshape"], "{summary}");
+    let back = OnnxModel::decode(&out.encode(), "collapsed").unwrap();
+    let model = import(&back, &Options::default()).unwrap().model;
+    let x: ArrayD<f32> = ndarray_npy::read_npy(dir.join("shape_of_internal.inputs.npy")).unwrap();
+    let y: ArrayD<f32> = ndarray_npy::read_npy(dir.join("shape_of_internal.outputs.npy")).unwrap();
+    let got = forward_model(&model, &x.iter().map(|&v| v as f64).collect::<Vec<_>>()).unwrap();
+    for (g, w) in got.iter().zip(y.iter()) {
+        assert!(
+            (g - *w as f64).abs() < 1e-5 + 1e-4 * (*w as f64).abs(),
+            "{g} vs {w}"
+        );
+    }
+}

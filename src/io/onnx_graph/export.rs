@@ -6,7 +6,7 @@ use super::import::Imported;
 use crate::graph::{Op, Src};
 use crate::io::onnx::{tensor_from_f32, AttributeProto, NodeProto, OnnxModel, TensorProto};
 use crate::layer::{Conv2d, Layer, Linear};
-use crate::{Error, Result};
+use crate::{Error, Result, Shape};
 
 /// `attribute_proto::AttributeType` values used here.
 const INT: i32 = 2;
@@ -22,6 +22,8 @@ pub struct RunEdit<'a> {
     pub nodes: &'a [usize],
     /// The value the run reads.
     pub entry: Src,
+    /// Its per-sample shape.
+    pub input: Shape,
     /// The node whose output leaves the run.
     pub exit: usize,
     /// The replacement.
@@ -51,11 +53,28 @@ pub fn rewrite(m: OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Resu
             owners.entry(k).or_default().push(j);
         }
     }
-    let removed: BTreeSet<usize> = owners
+    let mut removed: BTreeSet<usize> = owners
         .iter()
         .filter(|(_, js)| js.iter().all(|j| replaced.contains(j)))
         .map(|(&k, _)| k)
         .collect();
+    // a folded node that reads a value going away (a Shape of a replaced node's output) becomes the
+    // constants it computed
+    let gone: HashSet<&str> = removed
+        .iter()
+        .flat_map(|&k| graph.node[k].output.iter().map(String::as_str))
+        .collect();
+    let mut baked_inits: Vec<TensorProto> = Vec::new();
+    for (k, tensors) in &imported.baked {
+        if graph.node[*k]
+            .input
+            .iter()
+            .any(|i| gone.contains(i.as_str()))
+        {
+            removed.insert(*k);
+            baked_inits.extend(tensors.iter().cloned());
+        }
+    }
     // (position of the run's last ONNX node, new nodes) per run
     let mut inserts: Vec<(usize, Vec<NodeProto>)> = Vec::new();
     let mut new_inits: Vec<TensorProto> = Vec::new();
@@ -68,7 +87,14 @@ pub fn rewrite(m: OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Resu
             .flat_map(|&k| imported.onnx_nodes[k].iter().copied())
             .max()
             .unwrap_or(0);
-        let nodes = spell(run.ops, &entry, &exit, &mut names, &mut new_inits)?;
+        let nodes = spell(
+            run.ops,
+            run.input,
+            &entry,
+            &exit,
+            &mut names,
+            &mut new_inits,
+        )?;
         written.insert(exit);
         inserts.push((last, nodes));
     }
@@ -93,6 +119,7 @@ pub fn rewrite(m: OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Resu
     }
     graph.node = nodes;
     graph.initializer.extend(new_inits);
+    graph.initializer.extend(baked_inits);
     prune(graph);
     Ok(OnnxModel::from_proto(out))
 }
@@ -185,6 +212,7 @@ impl Names {
 /// The ONNX nodes for a run's replacement ops, reading `entry` and writing `exit`.
 fn spell(
     ops: &[Op<f32>],
+    input: Shape,
     entry: &str,
     exit: &str,
     names: &mut Names,
@@ -192,6 +220,7 @@ fn spell(
 ) -> Result<Vec<NodeProto>> {
     let mut nodes = Vec::new();
     let mut cur = entry.to_string();
+    let mut shape = input;
     let prefix = &names.fresh("lc");
     for (j, op) in ops.iter().enumerate() {
         let out = if j + 1 == ops.len() {
@@ -208,7 +237,25 @@ fn spell(
                 &out,
                 vec![int("axis", 1)],
             ),
-            Op::Layer(Layer::Linear(l)) => gemm(l, &name, &cur, &out, prefix, j, inits),
+            Op::Layer(Layer::Linear(l)) if matches!(shape, Shape::Flat(_)) => {
+                gemm(l, &name, &cur, &out, prefix, j, inits)
+            }
+            Op::Layer(Layer::Linear(l)) => {
+                // over the last axis of an N-d value: MatMul by W^T, then the bias
+                let wt = format!("{prefix}.{j}.weight");
+                inits.push(tensor_from_f32(&wt, &l.weight().t().to_owned().into_dyn()));
+                let Some(b) = l.bias() else {
+                    nodes.push(node("MatMul", &name, vec![cur.clone(), wt], &out, vec![]));
+                    shape = crate::infer::output_shape(0, &Layer::Linear(l.clone()), shape)?;
+                    cur = out;
+                    continue;
+                };
+                let mid = names.fresh(&format!("{prefix}_out"));
+                nodes.push(node("MatMul", &name, vec![cur.clone(), wt], &mid, vec![]));
+                let bn = format!("{prefix}.{j}.bias");
+                inits.push(tensor_from_f32(&bn, &b.clone().into_dyn()));
+                node("Add", &format!("{name}/bias"), vec![mid, bn], &out, vec![])
+            }
             Op::Layer(Layer::Conv2d(c)) => conv(c, &name, &cur, &out, prefix, j, inits),
             Op::Layer(Layer::Reshape(r)) => {
                 let shape_name = format!("{prefix}.{j}.shape");
@@ -237,6 +284,9 @@ fn spell(
                 })
             }
         };
+        if let Op::Layer(l) = op {
+            shape = crate::infer::output_shape(0, l, shape)?;
+        }
         nodes.push(node);
         cur = out;
     }

@@ -10,7 +10,7 @@ use super::analyze::tensor::dtype;
 use super::analyze::{analyze, opset, Act, Analysis, Value};
 use super::ops::{self, Arg, Ctx, Emit, From};
 use crate::graph::{op_shape, Model, Nonlinear, Op, Src};
-use crate::io::onnx::{GraphProto, NodeProto, OnnxModel};
+use crate::io::onnx::{GraphProto, NodeProto, OnnxModel, TensorProto};
 use crate::layer::{Layer, Linear};
 use crate::{Error, Options, Result, Shape};
 
@@ -26,6 +26,10 @@ pub struct Imported {
     pub values: Vec<Option<String>>,
     /// Name of the graph input the model reads as its input.
     pub input: String,
+    /// The folded nodes that read a runtime value (a `Shape` of an activation), by ONNX node index, with
+    /// their outputs as constants: a rewrite writes these instead, so that removing the value they read
+    /// breaks nothing.
+    pub(crate) baked: Vec<(usize, Vec<TensorProto>)>,
 }
 
 /// Maps an ONNX model onto a [`Model`]: every node whose inputs are all constant is folded, every other
@@ -54,15 +58,34 @@ pub fn import(m: &OnnxModel, opts: &Options) -> Result<Imported> {
         .ok_or_else(|| Error::format("ONNX model", "it has no graph"))?;
     let analysis = analyze(graph, opset(proto)?, opts.memory_budget)?;
     let mut b = Builder::new(graph, &analysis)?;
+    let mut baked = Vec::new();
+    let mut pinned = Vec::new();
     for (k, node) in graph.node.iter().enumerate() {
         if !analysis.folded[k] {
             b.node(k, node)?;
+            continue;
+        }
+        // a folded node that reads a runtime value: its outputs are written as constants; when they
+        // depend on a symbolic batch they cannot be, and what it reads stays a value read outside
+        let reads: Vec<Src> = node
+            .input
+            .iter()
+            .filter(|i| matches!(analysis.values.get(i.as_str()), Some(Value::Act(_))))
+            .filter_map(|i| b.names.get(i.as_str()).copied())
+            .collect();
+        if reads.is_empty() {
+            continue;
+        }
+        match bake(node, &analysis) {
+            Some(tensors) => baked.push((k, tensors)),
+            None => pinned.extend(reads),
         }
     }
     let outputs: Vec<Src> = graph
         .output
         .iter()
         .filter_map(|o| b.names.get(o.name.as_str()).copied())
+        .chain(pinned)
         .collect();
     if !outputs.is_empty() {
         b.model.set_outputs(outputs)?;
@@ -72,6 +95,7 @@ pub fn import(m: &OnnxModel, opts: &Options) -> Result<Imported> {
         onnx_nodes: b.onnx_nodes,
         values: b.values,
         input: b.input,
+        baked,
     })
 }
 
@@ -375,6 +399,19 @@ impl<'g, 'a> Builder<'g, 'a> {
             .collect();
         op_shape(self.shapes.len(), "", op, &ins).ok()
     }
+}
+
+/// The outputs of a folded node as tensors to write in its place; `None` when one depends on a symbolic
+/// batch size or has a type that is not written here.
+fn bake(node: &NodeProto, analysis: &Analysis<'_>) -> Option<Vec<TensorProto>> {
+    node.output
+        .iter()
+        .filter(|o| !o.is_empty())
+        .map(|o| match analysis.values.get(o.as_str())? {
+            Value::Const(c) if !c.batch_dependent() => c.tensor().ok()?.to_proto(o),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A node's name for reports: its name in the file, else its op type and first output.

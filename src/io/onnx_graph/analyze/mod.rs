@@ -241,7 +241,8 @@ pub(crate) fn analyze(graph: &GraphProto, opset: i64, budget: u64) -> Result<Ana
                 }
                 Some(Out::Act(a)) => {
                     all_const = false;
-                    Value::Act(with_declared(a.clone(), declared.get(name.as_str())))
+                    let a = with_declared(a.clone(), declared.get(name.as_str()));
+                    Value::Act(one_sample(a, batch))
                 }
                 None => {
                     all_const = false;
@@ -432,6 +433,21 @@ fn graph_batch(graph: &GraphProto, consts: &HashMap<&str, Value<'_>>) -> Result<
             symbolic: true,
         },
     })
+}
+
+/// In a graph whose batch is fixed at 1 there is one sample: any value whose first axis has size 1 holds
+/// it whole, whatever the ops before it did (a transformer's attention reshapes the batch away and back).
+fn one_sample(mut a: Act, batch: Batch) -> Act {
+    if batch
+        == (Batch {
+            size: 1,
+            symbolic: false,
+        })
+        && a.dims.as_ref().is_some_and(|d| d.first() == Some(&1))
+    {
+        a.batched = true;
+    }
+    a
 }
 
 /// A graph input: its dims (the first one is the batch), known when every other is a fixed number.

@@ -10,6 +10,8 @@ use crate::Result;
 pub(crate) mod dtype {
     /// `FLOAT`.
     pub(crate) const FLOAT: i32 = 1;
+    /// `INT32`.
+    pub(crate) const INT32: i32 = 6;
     /// `INT64`.
     pub(crate) const INT64: i32 = 7;
     /// `BOOL`.
@@ -115,6 +117,30 @@ impl Tensor {
             Data::I64(a) => a.clone(),
             Data::F32(a) => a.mapv(|v| if v.is_finite() { v as i64 } else { 0 }),
         }
+    }
+
+    /// The tensor as an initializer named `name` (its values in `raw_data`); `None` for a data type not
+    /// written here.
+    pub(crate) fn to_proto(&self, name: &str) -> Option<TensorProto> {
+        let raw: Vec<u8> = match (&self.data, self.dtype) {
+            (Data::F32(a), dtype::FLOAT) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            (Data::F32(a), dtype::DOUBLE) => {
+                a.iter().flat_map(|&v| (v as f64).to_le_bytes()).collect()
+            }
+            (Data::I64(a), dtype::INT64) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            (Data::I64(a), dtype::INT32) => {
+                a.iter().flat_map(|&v| (v as i32).to_le_bytes()).collect()
+            }
+            (Data::I64(a), dtype::BOOL | 2 | 3) => a.iter().map(|&v| v as u8).collect(),
+            _ => return None,
+        };
+        Some(TensorProto {
+            name: name.to_string(),
+            dims: self.shape().iter().map(|&d| d as i64).collect(),
+            data_type: self.dtype,
+            raw_data: raw.into(),
+            ..Default::default()
+        })
     }
 
     /// The values as `f32`, row-major.
