@@ -3,7 +3,7 @@
 //! image size beyond every border and phase being present.
 
 use crate::graph::{Model, Op};
-use crate::layer::{Conv2d, Layer, Linear};
+use crate::layer::{Conv2d, Layer};
 use crate::rng::SplitMix64;
 use crate::verify::forward_model;
 use crate::{Result, Scalar, Shape};
@@ -25,13 +25,13 @@ pub(super) fn conv_error<T: Scalar>(sub: &Model<T>, conv: &Conv2d<T>) -> Result<
     Ok((difference(run, &form, 1)?, tolerance::<T>(run)?))
 }
 
-/// The largest difference between the run `sub` and `l` applied over the last axis, and its tolerance: at
+/// The largest difference between the run `sub` and `ops` (acting over the last axis), and its tolerance: at
 /// one position (every leading axis of size 1), since both act on each position alone; on the run's own
 /// size when its layers do not take that.
 ///
 /// # Errors
 /// When the reference cannot run the run.
-pub(super) fn last_axis_error<T: Scalar>(sub: &Model<T>, l: &Linear<T>) -> Result<(f64, f64)> {
+pub(super) fn last_axis_error<T: Scalar>(sub: &Model<T>, ops: &[Op<T>]) -> Result<(f64, f64)> {
     let dims = sub.input_shape().dims();
     let one: Vec<usize> = dims
         .iter()
@@ -48,7 +48,7 @@ pub(super) fn last_axis_error<T: Scalar>(sub: &Model<T>, l: &Linear<T>) -> Resul
         m.shapes().ok().map(|_| m)
     });
     let run = single.as_ref().unwrap_or(sub);
-    let form = Model::sequential(run.input_shape(), vec![Op::Layer(Layer::Linear(l.clone()))])?;
+    let form = Model::sequential(run.input_shape(), ops.to_vec())?;
     Ok((max_difference(run, &form)?, tolerance::<T>(run)?))
 }
 

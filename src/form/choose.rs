@@ -5,12 +5,14 @@ use super::check::{conv_error, last_axis_error, max_difference, tolerance};
 use super::conv;
 use super::cost::model_cost;
 use super::fold;
+use super::last_axis::{last_axis_map, LastMap};
 use super::report::Form;
 use crate::compose::compose_graph;
 use crate::graph::{Model, Op};
 use crate::layer::{Conv2d, Flatten, Layer, Linear, Reshape};
 use crate::memory::matrix_bytes;
 use crate::{cost, Options, Result, Scalar, Shape};
+use std::sync::Arc;
 
 /// A planned form of a piece.
 #[derive(Clone, Debug)]
@@ -32,7 +34,7 @@ pub(crate) struct Candidate<T> {
 pub(crate) enum Kind<T> {
     Conv(Box<Conv2d<T>>),
     /// One Linear over the last axis, applied at every position.
-    Last(Box<Linear<T>>),
+    Last,
     Linear {
         rank: usize,
     },
@@ -43,23 +45,24 @@ pub(crate) enum Kind<T> {
 /// is at most `rank_bound`: the convolution (when there is one) and the Linear or low-rank pair.
 pub(crate) fn plan<T: Scalar>(
     conv: std::result::Result<&Conv2d<T>, &String>,
-    last: Option<&Linear<T>>,
+    last: Option<&Arc<LastMap<T>>>,
     input: Shape,
     output: Shape,
     rank_bound: usize,
     opts: &Options,
 ) -> Vec<Candidate<T>> {
-    let positions = |l: &Linear<T>| (output.numel() / l.out_features().max(1)) as u64;
+    let positions = |l: &LastMap<T>| (output.numel() / l.out_features().max(1)) as u64;
     let last = last.map(|l| Candidate {
         form: Form::Linear,
         params: l.num_params(),
         macs: positions(l).saturating_mul((l.in_features() * l.out_features()) as u64),
         feasible: true,
         why: format!(
-            "the run is one {} over the last axis, at every position",
-            l.describe()
+            "the run is one Linear({}->{}) over the last axis, at every position",
+            l.in_features(),
+            l.out_features()
         ),
-        kind: Kind::Last(Box::new(l.clone())),
+        kind: Kind::Last,
     });
     let conv_why = match conv {
         Ok(c) => format!("one convolution, {}, costs more", c.describe()),
@@ -187,8 +190,8 @@ pub(crate) fn build<T: Scalar>(
             };
             (reshaped(input, output, core)?, form, why)
         }
-        Kind::Last(l) => (
-            vec![Op::Layer(Layer::Linear((**l).clone()))],
+        Kind::Last => (
+            vec![Op::Layer(Layer::Linear(last_axis_map(sub)?))],
             Form::Linear,
             c.why.clone(),
         ),
@@ -202,7 +205,7 @@ pub(crate) fn build<T: Scalar>(
     let replacement = Model::sequential(input, ops.clone())?;
     let (err, tol) = match &c.kind {
         Kind::Conv(conv) => conv_error(sub, conv)?,
-        Kind::Last(l) => last_axis_error(sub, l)?,
+        Kind::Last => last_axis_error(sub, &ops)?,
         _ => (max_difference(sub, &replacement)?, tolerance::<T>(sub)?),
     };
     if err > tol {

@@ -10,10 +10,11 @@ use std::collections::HashMap;
 
 use super::choose::{plan, Candidate};
 use super::fold::conv_step;
-use super::last_axis::last_axis_step;
+use super::last_axis::{last_axis_step, LastMap};
 use crate::graph::{Model, Op, Readers, Run, Src};
-use crate::layer::{Conv2d, Linear};
+use crate::layer::Conv2d;
 use crate::{cost, Error, Options, Policy, Result, Scalar, Shape};
+use std::sync::Arc;
 
 /// The longest range planned as one piece.
 const MAX_PIECE: usize = 64;
@@ -266,7 +267,8 @@ fn candidates<T: Scalar>(
     for a in 0..group.len() {
         let mut entry: Option<Src> = None;
         let mut forms: HashMap<usize, std::result::Result<Conv2d<T>, String>> = HashMap::new();
-        let mut lasts: HashMap<usize, std::result::Result<Linear<T>, String>> = HashMap::new();
+        let mut lasts: HashMap<usize, std::result::Result<Arc<LastMap<T>>, String>> =
+            HashMap::new();
         let mut before = (0usize, 0u64);
         let mut smallest = usize::MAX;
         for b in a..group.len().min(a + MAX_PIECE) {
@@ -292,7 +294,7 @@ fn candidates<T: Scalar>(
             let form = conv_step(model, shapes, k, entry, input, &forms, limit);
             forms.insert(k, form);
             if input.rank() > 1 {
-                let last = last_axis_step(model, shapes, k, entry, input, &lasts);
+                let last = last_axis_step(model, shapes, k, (entry, input), &lasts, (limit, false));
                 lasts.insert(k, last);
             }
             let exits_ok = group[a..=b]

@@ -61,11 +61,11 @@ impl<T: Scalar> BatchNorm<T> {
                         format!("{what} has {} elements, running_mean has {n}", v.len()),
                     ))
                 }
-                Some(v) => check_finite(&name, what, v.iter())?,
+                Some(v) => check_finite(&name, what, v)?,
                 None => {}
             }
         }
-        check_finite(&name, "running_mean", running_mean.iter())?;
+        check_finite(&name, "running_mean", &running_mean)?;
         if !eps.is_finite() {
             return Err(Error::invalid(name, format!("eps = {eps} is not finite")));
         }

@@ -131,9 +131,9 @@ impl<T: Scalar> Conv2d<T> {
                     format!("bias has {} elements, C_out is {c_out}", b.len()),
                 ));
             }
-            check_finite(&name, "bias", b.iter())?;
+            check_finite(&name, "bias", b)?;
         }
-        check_finite(&name, "weight", weight.iter())?;
+        check_finite(&name, "weight", &weight)?;
         Ok(Conv2d {
             weight,
             bias,

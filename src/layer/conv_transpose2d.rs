@@ -165,9 +165,9 @@ impl<T: Scalar> ConvTranspose2d<T> {
                     c_out_g * g
                 ));
             }
-            check_finite(&name, "bias", b.iter())?;
+            check_finite(&name, "bias", b)?;
         }
-        check_finite(&name, "weight", weight.iter())?;
+        check_finite(&name, "weight", &weight)?;
         Ok(ConvTranspose2d {
             weight,
             bias,

@@ -43,9 +43,9 @@ impl<T: Scalar> Linear<T> {
                     format!("bias has {} elements, out_features is {out}", b.len()),
                 ));
             }
-            check_finite(&name, "bias", b.iter())?;
+            check_finite(&name, "bias", b)?;
         }
-        check_finite(&name, "weight", weight.iter())?;
+        check_finite(&name, "weight", &weight)?;
         Ok(Linear { weight, bias })
     }
 

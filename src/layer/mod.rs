@@ -258,17 +258,21 @@ from_layer!(
     Resize(Resize),
 );
 
-/// Fails with the index of the first NaN or infinite value.
-pub(crate) fn check_finite<'a, T: Scalar>(
+/// Fails with the index (in logical order) of the first NaN or infinite value of `a`.
+pub(crate) fn check_finite<T: Scalar, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
     layer: &str,
     what: &str,
-    values: impl Iterator<Item = &'a T> + Clone,
+    a: &ndarray::ArrayBase<S, D>,
 ) -> Result<()> {
-    // Fast path: one branch-free pass; only a failure pays for finding the index.
-    if values.clone().fold(true, |ok, v| ok & v.finite()) {
+    // Fast path: one branch-free pass over memory; only a failure pays for finding the index.
+    let ok = match a.as_slice_memory_order() {
+        Some(s) => s.iter().fold(true, |ok, v| ok & v.finite()),
+        None => a.iter().fold(true, |ok, v| ok & v.finite()),
+    };
+    if ok {
         return Ok(());
     }
-    for (i, v) in values.enumerate() {
+    for (i, v) in a.iter().enumerate() {
         if !v.finite() {
             return Err(Error::invalid(
                 layer,

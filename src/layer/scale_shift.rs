@@ -63,7 +63,7 @@ impl<T: Scalar> ScaleShift<T> {
                     format!("{what} {} has a zero dimension", dims_text(a.shape())),
                 ));
             }
-            check_finite(&name, what, a.iter())?;
+            check_finite(&name, what, a)?;
         }
         Ok(s)
     }

@@ -102,14 +102,15 @@ fn linear<T: Scalar>(l: &Linear<T>, shape: Shape, x: &[f64]) -> Step {
         Some(last) if *last == n_in => *last = n_out,
         _ => return Err(wrong(format!("(..., {n_in})"), "wrong last axis")),
     }
-    let mut y = Vec::new();
+    let mut y = Vec::with_capacity(x.len() / n_in.max(1) * n_out);
     for at in x.chunks(n_in) {
-        for o in 0..n_out {
-            let mut s = l.bias().map_or(0.0, |b| b[o].widen());
-            for (i, xi) in at.iter().enumerate() {
-                s += w[[o, i]].widen() * xi;
-            }
-            y.push(s);
+        for (o, row) in w.outer_iter().enumerate() {
+            let s = l.bias().map_or(0.0, |b| b[o].widen());
+            y.push(
+                row.iter()
+                    .zip(at)
+                    .fold(s, |s, (wi, xi)| s + wi.widen() * xi),
+            );
         }
     }
     let out = Shape::from_dims(&dims).ok_or_else(|| wrong("a valid rank", "too many axes"))?;
