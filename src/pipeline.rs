@@ -21,13 +21,15 @@ use std::path::Path;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use crate::form::{collapse_runs, model_cost, table, Form, Mode, RunReport, Totals};
+use crate::form::{
+    admissible, collapse_runs, model_cost, table, Form, Mode, Replacement, RunReport, Totals,
+};
 use crate::graph::{Model, Src};
 use crate::io::onnx::OnnxModel;
-use crate::io::onnx_graph::{import, rewrite, RunEdit};
+use crate::io::onnx_graph::{freed_params, import, rewrite, Imported, RunEdit};
 use crate::io::{npy, safetensors, spec};
 use crate::layer::{Layer, Linear};
-use crate::{collapse, Error, Options, Result, Shape};
+use crate::{collapse, Error, Options, Policy, Result, Shape};
 
 /// What happened to a model: one report per run (replaced pieces, and groups kept with the reason), the
 /// model's totals before and after, and how long each stage took.
@@ -84,7 +86,8 @@ pub fn collapse_onnx(
         Src::Node(j) => imported.values[j].is_some(),
     };
     let clock = Instant::now();
-    let runs = collapse_runs(&imported.model, opts, Mode::Build, &named, progress)?;
+    let mut runs = collapse_runs(&imported.model, opts, Mode::Build, &named, progress)?;
+    settle_shared(&m, &imported, &mut runs, opts);
     let collapse_s = clock.elapsed().as_secs_f64();
     let macs = model_cost(&imported.model)?.1;
     // the model's weights are not needed past here: let them go before the file is rewritten
@@ -142,17 +145,14 @@ pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
         Src::Input => true,
         Src::Node(j) => imported.values[j].is_some(),
     };
-    let runs = collapse_runs(&imported.model, opts, Mode::Plan, &named, &mut |_, _| {})?;
-    // each planned piece removes its ONNX nodes and adds its form's
+    let mut runs = collapse_runs(&imported.model, opts, Mode::Plan, &named, &mut |_, _| {})?;
+    let freed = settle_shared(m, &imported, &mut runs, opts);
+    // each planned piece removes its ONNX nodes and the parameters it frees, and adds its form's
     let mut nodes_after = m.node_count();
     let mut params_after = m.param_count();
-    for r in runs.iter().filter(|r| r.report.form != Form::Unchanged) {
-        let onnx: BTreeSet<usize> = r
-            .run
-            .nodes
-            .iter()
-            .flat_map(|&k| imported.onnx_nodes[k].iter().copied())
-            .collect();
+    let replaced = runs.iter().filter(|r| r.report.form != Form::Unchanged);
+    for (r, freed) in replaced.zip(freed) {
+        let onnx = onnx_nodes(&imported, r);
         let (input, output) = r.report.shapes;
         let reshapes = usize::from(!matches!(input, Shape::Flat(_)))
             + usize::from(!matches!(output, Shape::Flat(_)));
@@ -163,7 +163,7 @@ pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
             Form::Unchanged => 0,
         };
         nodes_after = nodes_after.saturating_sub(onnx.len()) + added;
-        params_after = (params_after + r.report.params.1).saturating_sub(r.report.params.0);
+        params_after = (params_after + r.report.params.1).saturating_sub(freed);
     }
     let macs = model_cost(&imported.model)?.1;
     let totals = totals(
@@ -183,11 +183,79 @@ pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
     })
 }
 
+/// Keeps every replaced piece that would not pay for itself in the file: a weight the piece shares with
+/// nodes left in place stays, so the piece is admissible under `opts.policy` only with the parameters its
+/// removal frees (see [`freed_params`]). Repeats until every piece left pays (keeping one can make a
+/// shared weight stay for the others). Returns the parameters each replaced piece frees, in order.
+fn settle_shared<T>(
+    m: &OnnxModel,
+    imported: &Imported,
+    runs: &mut [Replacement<T>],
+    opts: &Options,
+) -> Vec<usize> {
+    loop {
+        let replaced: Vec<usize> = (0..runs.len())
+            .filter(|&i| runs[i].report.form != Form::Unchanged)
+            .collect();
+        let pieces: Vec<(BTreeSet<usize>, &str)> = replaced
+            .iter()
+            .map(|&i| {
+                (
+                    onnx_nodes(imported, &runs[i]),
+                    entry_name(imported, &runs[i]),
+                )
+            })
+            .collect();
+        let freed = freed_params(m, &pieces);
+        if opts.policy == Policy::Force {
+            return freed;
+        }
+        let mut settled = true;
+        for (&i, &free) in replaced.iter().zip(&freed) {
+            let r = &mut runs[i].report;
+            let before = (r.params.0.min(free), r.macs.0);
+            if free < r.params.0 && !admissible(opts.policy, (r.params.1, r.macs.1), before) {
+                r.why = format!(
+                    "kept as it is: {} would write {} parameters where removing the run frees {} \
+                     (it shares weights with nodes that stay)",
+                    r.form, r.params.1, free
+                );
+                r.form = Form::Unchanged;
+                r.params.1 = r.params.0;
+                r.macs.1 = r.macs.0;
+                r.max_error = None;
+                runs[i].ops = None;
+                settled = false;
+            }
+        }
+        if settled {
+            return freed;
+        }
+    }
+}
+
+/// The name of the value a piece reads.
+fn entry_name<'a, T>(imported: &'a Imported, r: &Replacement<T>) -> &'a str {
+    match r.run.entry {
+        Src::Input => &imported.input,
+        Src::Node(j) => imported.values[j].as_deref().unwrap_or_default(),
+    }
+}
+
+/// The ONNX nodes a piece of the imported model came from.
+fn onnx_nodes<T>(imported: &Imported, r: &Replacement<T>) -> BTreeSet<usize> {
+    r.run
+        .nodes
+        .iter()
+        .flat_map(|&k| imported.onnx_nodes[k].iter().copied())
+        .collect()
+}
+
 /// The totals of a collapse: nodes and parameters of the files, multiply-adds of the linear layers
 /// (`before` of the original).
 fn totals(
     before: u64,
-    runs: &[crate::form::Replacement<f32>],
+    runs: &[Replacement<f32>],
     nodes: (usize, usize),
     params: (usize, usize),
 ) -> Totals {

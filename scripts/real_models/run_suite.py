@@ -15,8 +15,8 @@ inputs. Their weights are constants (every channel alike), so their outputs hard
 models go to a temporary directory and are deleted after their check unless --out-dir is given. --only
 keeps the models whose file name contains SUBSTR.
 
-Beyond agreeing in onnxruntime, a model passes only when the CLI's total multiply-adds after are no more
-than before (unless `-- --force` is given), and a timm re-parameterizable model (one with a `<model>_fused`
+Beyond agreeing in onnxruntime, a model passes only when the CLI's total multiply-adds and the file's
+parameters after are no more than before (unless `-- --force` is given), and a timm re-parameterizable model (one with a `<model>_fused`
 export from export.py) only when it comes out with no more nodes and parameters than timm's own fused
 model.
 
@@ -156,8 +156,12 @@ def run_case(case, cli, out_dir, extra, timeout, keep):
         row["result"] = f"CLI timeout ({timeout} s)" if status is None else f"CLI exit {status}: {message}"
     else:
         row.update(check_result(case, dst))
-        if row["passed"] and (macs is None or macs[1] > macs[0]) and "--force" not in extra:
-            row.update(passed=False, result=f"costlier: multiply-adds {macs}")
+        if row["passed"] and "--force" not in extra:
+            params = row["params"]
+            if macs is None or macs[1] > macs[0]:
+                row.update(passed=False, result=f"costlier: multiply-adds {macs}")
+            elif None in params or params[1] > params[0]:
+                row.update(passed=False, result=f"costlier: params {params}")
     if not keep:
         remove_model(dst)
     return row

@@ -67,7 +67,7 @@ def cli_seconds(cli, src, dst, repeat):
 def fused_macs(cli, path):
     """The multiply-adds of timm's fused model, as the CLI counts them (inspect's totals)."""
     out = subprocess.run([cli, "inspect", str(path)], capture_output=True, text=True).stdout
-    m = re.search(r"multiply-adds ([\d,]+)", out.splitlines()[-1]) if out else None
+    m = re.search(r"^total: .*multiply-adds ([\d,]+)", out, re.M)
     return int(m.group(1).replace(",", "")) if m else None
 
 

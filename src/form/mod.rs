@@ -1,17 +1,8 @@
-//! The smallest exact form of a linear run, and [`collapse_model`]: every maximal linear run of a model
-//! replaced by it.
-//!
-//! For each run ([`crate::graph`] finds them) the candidates are one convolution (composed node by node,
-//! folding BatchNorm, zero pads and average pools into it; exact or refused with a reason), the dense
-//! Linear and an exact low-rank pair ([`crate::compose`] multiplies the maps). Each is checked against the
-//! run with the independent reference and costed from the layers' structure, and the smallest is kept
-//! under the [`Policy`](crate::Policy).
-
 //! The smallest exact form of the linear parts of a model, and [`collapse_model`]: every linear group of a
 //! model partitioned into pieces, each replaced by one layer where that costs less.
 //!
 //! For each linear group ([`crate::graph`] finds them) every range that reads one value and gives one is
-//! planned from the shapes ([`piece`]): one convolution where composing is exact (folding BatchNorm,
+//! planned from the shapes: one convolution where composing is exact (folding BatchNorm,
 //! per-channel scales, zero pads and average pools, summing branches, keeping every group structure),
 //! else the dense Linear or a low-rank pair. The cheapest partition into kept nodes and replaced pieces
 //! under the [`Policy`](crate::Policy) wins (by default: never more multiply-adds); each chosen piece is
@@ -27,6 +18,7 @@ mod piece;
 mod report;
 
 pub(crate) use cost::model_cost;
+pub(crate) use piece::admissible;
 pub use report::{table, Form, RunReport, Totals};
 
 use std::collections::BTreeMap;

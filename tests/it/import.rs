@@ -162,3 +162,37 @@ fn a_shape_of_a_value_inside_a_replaced_run_becomes_a_constant() {
         );
     }
 }
+
+/// Two Linears share one zero bias initializer (as legacy exports of freshly initialised models do):
+/// folding the shift into the first would write a bias of its own while the shared one stays for the
+/// second, so the file would grow. The default keeps the run and says why; `Force` replaces it, and both
+/// files agree with onnxruntime.
+#[test]
+fn a_run_sharing_its_weights_with_nodes_that_stay_is_kept_when_the_file_would_grow() {
+    let dir = data_dir().join("extra");
+    let read = || OnnxModel::read(dir.join("shared_bias.onnx")).unwrap();
+    let x: ArrayD<f32> = ndarray_npy::read_npy(dir.join("shared_bias.inputs.npy")).unwrap();
+    let y: ArrayD<f32> = ndarray_npy::read_npy(dir.join("shared_bias.outputs.npy")).unwrap();
+    let params = read().param_count();
+    let (kept, summary) =
+        pipeline::collapse_onnx(read(), &Options::default(), &mut |_, _| {}).unwrap();
+    assert_eq!(kept.op_types(), read().op_types(), "{summary}");
+    assert_eq!(summary.totals.params, (params, params));
+    assert!(summary.runs[0].why.contains("shares weights"), "{summary}");
+    let forced = Options {
+        policy: linear_collapse::Policy::Force,
+        ..Options::default()
+    };
+    let (out, summary) = pipeline::collapse_onnx(read(), &forced, &mut |_, _| {}).unwrap();
+    assert!(summary.totals.params.1 > params, "{summary}");
+    for m in [kept, out] {
+        let model = import(&m, &Options::default()).unwrap().model;
+        let got = forward_model(&model, &x.iter().map(|&v| v as f64).collect::<Vec<_>>()).unwrap();
+        for (g, w) in got.iter().zip(y.iter()) {
+            assert!(
+                (g - *w as f64).abs() < 1e-4 + 1e-5 * (*w as f64).abs(),
+                "{g} vs {w}"
+            );
+        }
+    }
+}

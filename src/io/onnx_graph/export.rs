@@ -127,7 +127,19 @@ pub fn rewrite(m: OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Resu
 /// Drops nodes none of whose outputs anything reads (repeatedly: a dead node's inputs may die with it),
 /// then initializers, graph inputs listing them, and value infos that no longer name a value.
 fn prune(graph: &mut crate::io::onnx::GraphProto) {
-    let outputs: HashSet<String> = graph.output.iter().map(|v| v.name.clone()).collect();
+    // a value a subgraph reads from the outer scope is read, as an output is
+    let outputs: HashSet<String> = graph
+        .output
+        .iter()
+        .map(|v| v.name.clone())
+        .chain(
+            graph
+                .node
+                .iter()
+                .flat_map(super::share::subgraph_reads)
+                .map(str::to_owned),
+        )
+        .collect();
     loop {
         let read: HashSet<&str> = graph
             .node

@@ -12,7 +12,9 @@ mod export;
 mod import;
 mod ops;
 mod shapes;
+mod share;
 
 pub use export::{rewrite, RunEdit};
 pub use import::{import, Imported};
 pub use shapes::{value_shapes, ValueShape};
+pub(crate) use share::freed_params;
