@@ -2,22 +2,34 @@
 
 use crate::{Error, Result};
 
-/// Half of this machine's physical memory (from `/proc/meminfo`), or 4 GiB where that cannot be read.
+/// Half of the memory this process may use: the least of the machine's physical memory
+/// (`/proc/meminfo`), the process's address-space limit (`ulimit -v`, from `/proc/self/limits`) and its
+/// cgroup's limit (`/sys/fs/cgroup/memory.max`); 4 GiB where none can be read.
 ///
 /// ```
 /// assert!(linear_collapse::memory::default_budget() > 0);
 /// ```
 pub fn default_budget() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024 / 2)
-        .unwrap_or(4 << 30)
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let physical = read("/proc/meminfo").and_then(|s| {
+        let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+        line.split_whitespace()
+            .nth(1)?
+            .parse::<u64>()
+            .ok()?
+            .checked_mul(1024)
+    });
+    // "Max address space   <soft>   <hard>   bytes"
+    let address_space = read("/proc/self/limits").and_then(|s| {
+        let line = s.lines().find(|l| l.starts_with("Max address space"))?;
+        line.split_whitespace().nth(3)?.parse::<u64>().ok()
+    });
+    let cgroup = read("/sys/fs/cgroup/memory.max").and_then(|s| s.trim().parse::<u64>().ok());
+    [physical, address_space, cgroup]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(4 << 30, |b| b / 2)
 }
 
 /// Bytes of an `rows x cols` matrix of `elem`-byte values, saturating.

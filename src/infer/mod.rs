@@ -60,6 +60,23 @@ pub fn output_shape<T: Scalar>(index: usize, layer: &Layer<T>, input: Shape) -> 
         got: input,
         reason,
     };
+    let overflow = |what: &str, r: String| {
+        Error::invalid(
+            format!("layer #{index} ({})", layer.describe()),
+            format!("its {what} {r}"),
+        )
+    };
+    checked_numel(&input.dims()).map_err(|r| overflow("input", r))?;
+    let out = output_shape_unchecked(layer, input, fail)?;
+    checked_numel(&out.dims()).map_err(|r| overflow("output", r))?;
+    Ok(out)
+}
+
+fn output_shape_unchecked<T: Scalar>(
+    layer: &Layer<T>,
+    input: Shape,
+    fail: impl Fn(String, String) -> Error,
+) -> Result<Shape> {
     match layer {
         Layer::Flatten(_) => Ok(Shape::flat(input.numel())),
         Layer::Linear(l) => {
@@ -153,7 +170,7 @@ fn axes(n: usize) -> String {
 fn checked_numel(dims: &[usize]) -> Result<usize, String> {
     dims.iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| format!("the output's size {dims:?} overflows"))
+        .ok_or_else(|| format!("{dims:?} would hold more elements than 64 bits can count"))
 }
 
 fn conv2d_shape<T: Scalar>(c: &Conv2d<T>, input: Shape) -> Result<Shape, String> {

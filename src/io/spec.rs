@@ -50,6 +50,12 @@ pub fn load(spec: &str, weights: &Weights) -> Result<(Vec<Layer<f32>>, Shape)> {
         source: Box::new(e),
     })?;
     let dims = uints(&v["input_shape"], "chain spec: input_shape")?;
+    if dims.contains(&0) {
+        return Err(Error::format(
+            "chain spec: input_shape",
+            format!("{dims:?} has a 0: each dimension must be at least 1"),
+        ));
+    }
     let input = Shape::from_dims(&dims).ok_or_else(|| {
         Error::format(
             "chain spec: input_shape",
@@ -67,20 +73,18 @@ pub fn load(spec: &str, weights: &Weights) -> Result<(Vec<Layer<f32>>, Shape)> {
     Ok((chain, input))
 }
 
+/// `x` as a size, stride, padding or count: a non-negative integer (what it may be is each layer's to
+/// check, with checked arithmetic).
+fn uint(x: &Value, what: &str) -> Result<usize> {
+    x.as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| Error::format(what, format!("{x} must be a non-negative integer")))
+}
+
 fn uints(v: &Value, what: &str) -> Result<Vec<usize>> {
     match v {
-        Value::Number(n) => Ok(vec![n
-            .as_u64()
-            .ok_or_else(|| Error::format(what, "must be a non-negative integer"))?
-            as usize]),
-        Value::Array(a) => a
-            .iter()
-            .map(|x| {
-                x.as_u64()
-                    .map(|n| n as usize)
-                    .ok_or_else(|| Error::format(what, "must hold non-negative integers"))
-            })
-            .collect(),
+        Value::Number(_) => Ok(vec![uint(v, what)?]),
+        Value::Array(a) => a.iter().map(|x| uint(x, what)).collect(),
         _ => Err(Error::format(
             what,
             format!("expected an integer or a list, got {v}"),
@@ -101,16 +105,27 @@ fn layer(i: usize, l: &Value, w: &Weights) -> Result<Layer<f32>> {
         .as_str()
         .ok_or_else(|| Error::format(format!("chain spec: layer #{i}"), "missing 'type'"))?;
     let e = Entry { i, l, ty, w };
+    entry(&e).map_err(|err| match err {
+        // the constructor's own description (`Conv2d(0->3, ...)`) may be built from the bad values
+        Error::InvalidLayer { reason, .. } => Error::invalid(e.describe(), reason),
+        Error::Format { ref context, .. } if context.starts_with("chain spec") => err,
+        Error::TooLarge { .. } | Error::Unsupported { .. } => err,
+        other => Error::invalid(e.describe(), other.to_string()),
+    })
+}
+
+fn entry(e: &Entry<'_>) -> Result<Layer<f32>> {
+    let (i, l, ty) = (e.i, e.l, e.ty);
     Ok(match ty {
         "Flatten" => Flatten.into(),
         "Identity" => Identity.into(),
         "Dropout" => Dropout::new(l["p"].as_f64().unwrap_or(0.5))?.into(),
         "Linear" => Linear::new(e.weight::<Ix2>()?, e.bias()?)?.into(),
-        "Conv2d" => conv2d(&e)?.into(),
-        "Conv1d" => conv1d(&e)?.into(),
-        "BatchNorm1d" | "BatchNorm2d" => batchnorm(&e)?.into(),
-        "AvgPool2d" => avgpool2d(&e)?.into(),
-        "ZeroPad2d" | "ConstantPad2d" => pad(&e)?.into(),
+        "Conv2d" => conv2d(e)?.into(),
+        "Conv1d" => conv1d(e)?.into(),
+        "BatchNorm1d" | "BatchNorm2d" => batchnorm(e)?.into(),
+        "AvgPool2d" => avgpool2d(e)?.into(),
+        "ZeroPad2d" | "ConstantPad2d" => pad(e)?.into(),
         other => {
             return Err(Error::Unsupported {
                 op_type: other.into(),
@@ -121,6 +136,14 @@ fn layer(i: usize, l: &Value, w: &Weights) -> Result<Layer<f32>> {
 }
 
 impl Entry<'_> {
+    /// Names the layer in errors: `chain spec: layer #2 (Conv2d '3')`.
+    fn describe(&self) -> String {
+        match self.l["name"].as_str() {
+            Some(n) => format!("chain spec: layer #{} ({} '{n}')", self.i, self.ty),
+            None => format!("chain spec: layer #{} ({})", self.i, self.ty),
+        }
+    }
+
     /// Names the layer and `key` in errors.
     fn ctx(&self, key: &str) -> String {
         format!("chain spec: layer #{} ({}) key '{key}'", self.i, self.ty)
@@ -176,15 +199,20 @@ impl Entry<'_> {
 
     /// The tensor `<name>.<suffix>` with `D` dimensions.
     fn tensor<D: ndarray::Dimension>(&self, suffix: &str) -> Result<ndarray::Array<f32, D>> {
-        self.w
-            .tensor::<f32>(&format!("{}.{suffix}", self.name()?))?
-            .into_dimensionality::<D>()
-            .map_err(|e| {
-                Error::format(
-                    format!("layer #{} ({}) {suffix}", self.i, self.ty),
-                    e.to_string(),
-                )
-            })
+        let name = format!("{}.{suffix}", self.name()?);
+        let t = self.w.tensor::<f32>(&name)?;
+        let dims = t.shape().to_vec();
+        t.into_dimensionality::<D>().map_err(|_| {
+            Error::format(
+                format!("{}: tensor '{name}'", self.describe()),
+                format!(
+                    "has shape {dims:?} ({} dims); a {} {suffix} has {}",
+                    dims.len(),
+                    self.ty,
+                    D::NDIM.map_or("any number of".into(), |n| n.to_string())
+                ),
+            )
+        })
     }
 
     fn weight<D: ndarray::Dimension>(&self) -> Result<ndarray::Array<f32, D>> {

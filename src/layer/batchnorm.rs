@@ -44,7 +44,7 @@ impl<T: Scalar> BatchNorm<T> {
         bias: Option<Array1<T>>,
     ) -> Result<Self> {
         let n = running_mean.len();
-        let name = format!("BatchNorm({n}, eps {eps})");
+        let name = format!("BatchNorm({n}, eps {})", eps as f32);
         if n == 0 {
             return Err(Error::invalid(name, "there are no channels"));
         }
@@ -240,6 +240,10 @@ impl<T: Scalar> BatchNorm<T> {
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
     pub fn describe(&self) -> String {
-        format!("BatchNorm({}, eps {})", self.num_features(), self.eps)
+        format!(
+            "BatchNorm({}, eps {})",
+            self.num_features(),
+            self.eps as f32
+        )
     }
 }

@@ -11,7 +11,9 @@
 //! - `tensor_layers`: the same for the layers of any rank, from ONNX's operator examples;
 //! - `layer_props`: property tests of those layers, alone and in random chains with Conv2d and Linear
 //!   (their strategies live in `specs` and, for the layers of any rank, `tensor_specs`);
-//! - `layer_errors`, `tensor_layer_errors`: their validation errors.
+//! - `layer_errors`, `tensor_layer_errors`: their validation errors;
+//! - `hostile`: malformed ONNX files, chain specs and safetensors files through the binary
+//!   (`tests/data/hostile/`): refused in one line with exit 2, or collapsed and checked.
 
 #[cfg(feature = "cli")]
 mod cli;
@@ -21,6 +23,8 @@ mod docs;
 mod errors;
 mod golden;
 mod golden_layers;
+#[cfg(feature = "cli")]
+mod hostile;
 mod import;
 mod independence;
 mod layer_errors;

@@ -19,6 +19,7 @@
 mod attr;
 mod external;
 mod file;
+mod operators;
 mod order;
 #[allow(
     missing_docs,

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use super::operators::OPERATORS;
 use super::proto::{GraphProto, ModelProto, NodeProto, ValueInfoProto};
 use super::tensor::check_tensor;
 use crate::{Error, Result};
@@ -11,17 +12,32 @@ pub(super) fn model(model: &ModelProto, source: &str) -> Result<()> {
     let Some(graph) = &model.graph else {
         return Err(Error::format(source, "the model has no graph"));
     };
-    let default_domain = |d: &str| d.is_empty() || d == "ai.onnx";
-    if !model.opset_import.iter().any(|o| default_domain(&o.domain)) {
+    let Some(opset) = model
+        .opset_import
+        .iter()
+        .filter(|o| default_domain(&o.domain))
+        .map(|o| o.version)
+        .max()
+    else {
         return Err(Error::format(
             source,
             "the model imports no version of the default (ai.onnx) operator set",
         ));
+    };
+    if opset < 1 {
+        return Err(Error::format(
+            format!("{source}: opset_import"),
+            format!("the model imports ai.onnx version {opset}; versions start at 1"),
+        ));
     }
-    self::graph(graph, source)
+    self::graph(graph, opset, source)
 }
 
-fn graph(g: &GraphProto, source: &str) -> Result<()> {
+fn default_domain(d: &str) -> bool {
+    d.is_empty() || d == "ai.onnx"
+}
+
+fn graph(g: &GraphProto, opset: i64, source: &str) -> Result<()> {
     let mut defined: HashSet<&str> = HashSet::new();
     for (i, t) in g.initializer.iter().enumerate() {
         let ctx = || format!("{source}: initializer #{i} '{}'", t.name);
@@ -42,6 +58,12 @@ fn graph(g: &GraphProto, source: &str) -> Result<()> {
     }
     for (i, n) in g.node.iter().enumerate() {
         node(n, i, &mut defined, source)?;
+        operator(n, opset).map_err(|m| {
+            Error::format(
+                format!("{source}: node #{i} '{}' ({})", n.name, n.op_type),
+                m,
+            )
+        })?;
     }
     for v in &g.output {
         value_info(v, "output", source)?;
@@ -105,6 +127,25 @@ fn node<'a>(
         }
     }
     Ok(())
+}
+
+/// Refuses an op of the default operator set that does not exist, or not yet at version `opset`.
+fn operator(n: &NodeProto, opset: i64) -> std::result::Result<(), String> {
+    if !default_domain(&n.domain) {
+        return Ok(());
+    }
+    match OPERATORS.binary_search_by(|(name, _)| (*name).cmp(n.op_type.as_str())) {
+        Err(_) => Err(format!(
+            "'{}' is not an operator of the default (ai.onnx) operator set; give its domain if it \
+             is a custom op",
+            n.op_type
+        )),
+        Ok(k) if OPERATORS[k].1 > opset => Err(format!(
+            "'{}' exists from ai.onnx version {}; the model imports version {opset}",
+            n.op_type, OPERATORS[k].1
+        )),
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Refuses negative dims in the declared shape of a graph input, output or value info.

@@ -147,10 +147,9 @@ impl<'g, 'a> Builder<'g, 'a> {
             .iter()
             .filter(|v| matches!(analysis.values.get(v.name.as_str()), Some(Value::Act(_))))
             .collect();
-        let first = inputs.first().ok_or_else(|| Error::Unsupported {
-            op_type: "graph".into(),
-            detail: "it has no input that is not an initializer".into(),
-        })?;
+        let first = inputs
+            .first()
+            .ok_or_else(|| Error::format("graph", "it has no input that is not an initializer"))?;
         let shape = act(analysis, &first.name)
             .and_then(sample_shape)
             .unwrap_or(Shape::flat(1));

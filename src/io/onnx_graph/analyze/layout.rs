@@ -183,7 +183,13 @@ pub(super) fn transpose(n: &Node<'_, '_>) -> Result<Vec<Out>> {
             let mut seen = vec![false; x.len()];
             let perm = p
                 .iter()
-                .map(|&a| n.axis("a perm entry", a, x.len()))
+                .map(|&a| match a {
+                    ..0 => Err(n.err(format!(
+                        "perm {p:?} has {a}; its entries must be 0 to {}",
+                        x.len().saturating_sub(1)
+                    ))),
+                    _ => n.axis("a perm entry", a, x.len()),
+                })
                 .collect::<Result<Vec<_>>>()?;
             for &a in &perm {
                 seen[a] = true;

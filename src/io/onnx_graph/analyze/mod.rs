@@ -154,7 +154,7 @@ pub const MAX_OPSET: i64 = 23;
 /// The version of the default (`ai.onnx`) operator set a model imports.
 ///
 /// # Errors
-/// [`Error::Unsupported`] when it is newer than [`MAX_OPSET`].
+/// [`Error::Format`] when it is outside 1 to [`MAX_OPSET`].
 pub(crate) fn opset(model: &ModelProto) -> Result<i64> {
     let v = model
         .opset_import
@@ -163,13 +163,13 @@ pub(crate) fn opset(model: &ModelProto) -> Result<i64> {
         .map(|o| o.version)
         .max()
         .unwrap_or(1);
-    if v > MAX_OPSET {
-        return Err(Error::Unsupported {
-            op_type: "opset".into(),
-            detail: format!(
+    if !(1..=MAX_OPSET).contains(&v) {
+        return Err(Error::format(
+            "opset_import",
+            format!(
                 "the model imports ai.onnx version {v}; versions 1 to {MAX_OPSET} are supported"
             ),
-        });
+        ));
     }
     Ok(v)
 }
@@ -189,7 +189,9 @@ pub(crate) fn analyze(graph: &GraphProto, opset: i64, budget: u64) -> Result<Ana
     let batch = graph_batch(graph, &values)?;
     for v in &graph.input {
         if !values.contains_key(v.name.as_str()) {
-            values.insert(&v.name, Value::Act(input_act(v, batch)?));
+            let a = input_act(v, batch)?;
+            within_budget(&a, || format!("graph input '{}'", v.name), budget)?;
+            values.insert(&v.name, Value::Act(a));
         }
     }
     let declared: HashMap<&str, &ValueInfoProto> = graph
@@ -242,6 +244,16 @@ pub(crate) fn analyze(graph: &GraphProto, opset: i64, budget: u64) -> Result<Ana
                 Some(Out::Act(a)) => {
                     all_const = false;
                     let a = with_declared(a.clone(), declared.get(name.as_str()));
+                    within_budget(
+                        &a,
+                        || {
+                            format!(
+                                "ONNX node '{}' ({}): output '{name}'",
+                                node.name, node.op_type
+                            )
+                        },
+                        budget,
+                    )?;
                     Value::Act(one_sample(a, batch))
                 }
                 None => {
@@ -264,6 +276,30 @@ pub(crate) fn analyze(graph: &GraphProto, opset: i64, budget: u64) -> Result<Ana
         folded,
         opset,
     })
+}
+
+/// Refuses a value whose elements would not fit in `budget` bytes (as 4-byte floats, the batch
+/// included): no runtime could hold it, and every size computed from it would overflow.
+fn within_budget(a: &Act, what: impl Fn() -> String, budget: u64) -> Result<()> {
+    let Some(dims) = &a.dims else {
+        return Ok(());
+    };
+    let bytes = dims
+        .iter()
+        .try_fold(4u64, |acc, &d| acc.checked_mul(d as u64));
+    match bytes {
+        Some(b) if b <= budget => Ok(()),
+        Some(b) => Err(Error::TooLarge {
+            what: format!("{} of dims {dims:?}", what()),
+            needed: b,
+            budget,
+            hint: String::new(),
+        }),
+        None => Err(Error::format(
+            what(),
+            format!("dims {dims:?} hold more values than 64 bits can count"),
+        )),
+    }
 }
 
 /// The outputs of one node: its op's rule, or nothing known for an op without one.
@@ -419,10 +455,10 @@ fn graph_batch(graph: &GraphProto, consts: &HashMap<&str, Value<'_>>) -> Result<
         .and_then(|d| d.first().cloned());
     Ok(match first {
         Some(Dim::Fixed(0)) => {
-            return Err(Error::Unsupported {
-                op_type: "graph input".into(),
-                detail: "its batch dimension is 0: there is no sample to collapse".into(),
-            })
+            return Err(Error::format(
+                "graph input",
+                "its batch dimension is 0: there is no sample to collapse",
+            ))
         }
         Some(Dim::Fixed(n)) => Batch {
             size: usize::try_from(n).unwrap_or(usize::MAX),
@@ -460,15 +496,12 @@ fn input_act(v: &ValueInfoProto, batch: Batch) -> Result<Act> {
     for (axis, d) in dims.iter().enumerate() {
         match d {
             _ if axis == 0 => out.push(batch.size),
-            Dim::Fixed(0) => {
-                return Err(Error::Unsupported {
-                    op_type: "graph input".into(),
-                    detail: format!(
-                        "input '{}' has a zero-sized dimension {axis}: it holds no values",
-                        v.name
-                    ),
-                })
-            }
+            Dim::Fixed(0) => return Err(Error::format(
+                format!("graph input '{}'", v.name),
+                format!(
+                    "dimension {axis} is 0: the input holds no values (each must be at least 1)"
+                ),
+            )),
             Dim::Fixed(n) => out.push(usize::try_from(*n).unwrap_or(usize::MAX)),
             _ => return Ok(Act::unknown(dtype)),
         }

@@ -153,6 +153,27 @@ impl<'n, 'a> Node<'n, 'a> {
         attr_string(self.proto, name)
     }
 
+    /// The STRING attribute `name` (`default` when absent), which must be one of `allowed`.
+    ///
+    /// # Errors
+    /// As [`Node::attr_string`], and [`Error::InvalidLayer`] naming the node, the attribute, its value
+    /// and the valid ones when it is not one of `allowed`.
+    pub(crate) fn attr_choice(
+        &self,
+        name: &str,
+        default: &'a str,
+        allowed: &[&str],
+    ) -> Result<&'a str> {
+        let v = self.attr_string(name)?.unwrap_or(default);
+        if allowed.contains(&v) {
+            return Ok(v);
+        }
+        Err(self.err(format!(
+            "{name} is {v:?}; it must be one of {}",
+            allowed.join(", ")
+        )))
+    }
+
     /// Integers from attribute `name` (older opsets) or else from constant input `i` (newer ones); `None`
     /// when neither is present, an error when the input is present but not a constant.
     ///

@@ -33,6 +33,12 @@ pub(crate) fn pad_amounts(n: &Node<'_, '_>, rank: usize) -> Result<Option<Vec<(i
 
 /// `Pad(x, pads, value, axes)`.
 pub(super) fn pad(n: &Node<'_, '_>) -> Result<Vec<Out>> {
+    let modes: &[&str] = if n.opset() >= 19 {
+        &["constant", "reflect", "edge", "wrap"]
+    } else {
+        &["constant", "reflect", "edge"]
+    };
+    n.attr_choice("mode", "constant", modes)?;
     let Some(x) = n.dims(0) else {
         return Ok(vec![n.act(None, false)]);
     };
@@ -46,9 +52,11 @@ pub(super) fn pad(n: &Node<'_, '_>) -> Result<Vec<Out>> {
         .map(|(a, (&d, &(lo, hi)))| {
             let out = (d as i64).checked_add(lo).and_then(|v| v.checked_add(hi));
             match out {
-                Some(v) if v >= 0 => Ok(v as usize),
+                Some(v) if v >= 1 => usize::try_from(v).map_err(|_| n.err("")),
                 _ => Err(n.err(format!(
-                    "pads ({lo}, {hi}) on axis {a} of size {d} leave no elements"
+                    "pads ({lo}, {hi}) on axis {a} of size {d} leave no elements (at most {} \
+                     may be cropped)",
+                    d.saturating_sub(1)
                 ))),
             }
         })
@@ -179,6 +187,29 @@ pub(crate) fn resize_dims(n: &Node<'_, '_>, x: &[usize]) -> Result<Option<(Vec<u
 
 /// `Resize` and `Upsample`.
 pub(super) fn resize(n: &Node<'_, '_>) -> Result<Vec<Out>> {
+    if n.proto().op_type == "Upsample" {
+        n.attr_choice("mode", "nearest", &["nearest", "linear", "bilinear"])?;
+    } else {
+        n.attr_choice("mode", "nearest", &["nearest", "linear", "cubic"])?;
+        n.attr_choice(
+            "nearest_mode",
+            "round_prefer_floor",
+            &["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"],
+        )?;
+        n.attr_choice(
+            "coordinate_transformation_mode",
+            "half_pixel",
+            &[
+                "half_pixel",
+                "half_pixel_symmetric",
+                "pytorch_half_pixel",
+                "align_corners",
+                "asymmetric",
+                "tf_half_pixel_for_nn",
+                "tf_crop_and_resize",
+            ],
+        )?;
+    }
     let Some(x) = n.dims(0) else {
         return Ok(vec![n.act(None, false)]);
     };

@@ -22,6 +22,22 @@ pub(super) fn batch_norm(ctx: &Ctx<'_, '_, '_>) -> Result<Option<Vec<Emit>>> {
     let (Some(s), Some(b), Some(mean), Some(var)) = (v(1)?, v(2)?, v(3)?, v(4)?) else {
         return Ok(None);
     };
+    let channels = ctx.data(0).and_then(|x| x.dims().first().copied());
+    for (i, (name, t)) in ["scale", "B", "input_mean", "input_var"]
+        .iter()
+        .zip([&s, &b, &mean, &var])
+        .enumerate()
+    {
+        if Some(t.len()) != channels {
+            return Err(ctx.invalid(format!(
+                "{name} (input {}, '{}') has {} values; the input's {} channels need one each",
+                i + 1,
+                node.input[i + 1],
+                t.len(),
+                channels.map_or("unknown".into(), |c| c.to_string())
+            )));
+        }
+    }
     let eps = attr_float(node, "epsilon")?.unwrap_or(1e-5) as f64;
     let bn = BatchNorm::new(mean, var, eps, Some(s), Some(b)).map_err(|e| ctx.err(e))?;
     Ok(Some(ctx.chain(vec![Op::Layer(Layer::BatchNorm(bn))])))
