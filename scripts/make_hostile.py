@@ -702,6 +702,94 @@ def onnx_cases():
     add("file_empty", b"", ["file_empty.onnx"], "an empty file")
     add("file_deep_nesting", b"\x3a" + b"\x7f" + b"\x0a\x7d" * 40, ["file_deep_nesting.onnx"],
         "a few bytes of nested length-delimited fields that claim more than the file holds")
+
+    # More ops, arities, types and folded constants (each refused by onnxruntime too)
+    def small(name, nodes, inits, opset=17, x=(1, 3, 8, 8)):
+        return make_model(name, nodes, inits, list(x), None, opset=opset)
+
+    def n(op, ins, outs, name, **attrs):
+        return helper.make_node(op, ins, outs, name=name, **attrs)
+
+    r = rng_for("more")
+    wt = f32("wt", r.standard_normal((3, 4, 3, 3)))
+    w = f32("w", r.standard_normal((4, 3, 3, 3)))
+    add("convT_output_padding", small("m", [n("ConvTranspose", ["x", "wt"], ["y"], "convt_op",
+                                              strides=[2, 2], output_padding=[2, 2])], [wt]),
+        ["convt_op", "output_padding"], "ConvTranspose output_padding [2,2] not below stride 2")
+    add("convT_stride_huge", small("m", [n("ConvTranspose", ["x", "wt"], ["y"], "convt_big",
+                                           strides=[1 << 40, 1 << 40])], [wt]),
+        ["convt_big"], "ConvTranspose strides 2^40: an output past any memory")
+    add("conv_dilation_huge", small("m", [n("Conv", ["x", "w"], ["y"], "conv_dil",
+                                            dilations=[1 << 62, 1 << 62])], [w]),
+        ["conv_dil"], "Conv dilations 2^62: the dilated window overflows")
+    add("avgpool_kernel_huge", small("m", [n("AveragePool", ["x"], ["y"], "pool_big",
+                                             kernel_shape=[1 << 62] * 2, pads=[1 << 62] * 4)], []),
+        ["pool_big"], "AveragePool kernel and pads 2^62")
+    add("flatten_axis_out_of_range", small("m", [n("Flatten", ["x"], ["y"], "flat_ax", axis=7)], []),
+        ["flat_ax", "axis"], "Flatten axis 7 on a rank-4 value")
+    add("gather_index_out_of_range",
+        small("m", [n("Gather", ["x", "gi"], ["y"], "gather_g", axis=1)], [i64("gi", [5])]),
+        ["gather_g", "index"], "Gather index 5 on an axis of 3")
+    add("depth_to_space_zero", small("m", [n("DepthToSpace", ["x"], ["y"], "d2s", blocksize=0)], []),
+        ["d2s", "blocksize"], "DepthToSpace blocksize 0")
+    add("space_to_depth_huge",
+        small("m", [n("SpaceToDepth", ["x"], ["y"], "s2d", blocksize=1 << 40)], []),
+        ["s2d", "blocksize"], "SpaceToDepth blocksize 2^40")
+    add("maxpool_kernel_zero",
+        small("m", [n("MaxPool", ["x"], ["y"], "maxpool_m", kernel_shape=[0, 0])], []),
+        ["maxpool_m", "kernel_shape"], "MaxPool kernel_shape [0,0] (a nonlinear op, still checked)")
+    add("unsqueeze_axis_repeated",
+        small("m", [n("Unsqueeze", ["x", "ua"], ["y"], "unsq")], [i64("ua", [1, 1])]),
+        ["unsq", "axes"], "Unsqueeze axes [1,1]")
+    add("reducemean_axis_out_of_range",
+        small("m", [n("ReduceMean", ["x"], ["y"], "rmean", axes=[9])], [], opset=13),
+        ["rmean", "axes"], "ReduceMean axes [9] on a rank-4 value")
+    add("expand_not_broadcasting",
+        small("m", [n("Expand", ["x", "es"], ["y"], "expand_e")], [i64("es", [1, 5, 8, 8])]),
+        ["expand_e"], "Expand of (1,3,8,8) to (1,5,8,8)")
+    add("constant_of_shape_huge",
+        small("m", [n("ConstantOfShape", ["cs"], ["z"], "cos_big"), n("Add", ["x", "z"], ["y"], "add_z")],
+              [i64("cs", [1 << 31, 1 << 31])]),
+        ["cos_big"], "ConstantOfShape [2^31, 2^31]: a folded constant past the memory budget")
+    add("constant_of_shape_negative",
+        small("m", [n("ConstantOfShape", ["cs"], ["z"], "cos_neg"), n("Add", ["x", "z"], ["y"], "add_z")],
+              [i64("cs", [-3, 8])]),
+        ["cos_neg"], "ConstantOfShape with a negative dimension")
+    add("range_huge",
+        small("m", [n("Range", ["ra", "rb", "rd"], ["z"], "range_big"),
+                    n("Cast", ["z"], ["zf"], "cast_z", to=TensorProto.FLOAT),
+                    n("Add", ["x", "zf"], ["y"], "add_z")],
+              [i64("ra", 0), i64("rb", 1 << 40), i64("rd", 1)]),
+        ["range_big"], "Range 0..2^40: a folded constant past the memory budget")
+    add("range_delta_zero",
+        small("m", [n("Range", ["ra", "rb", "rd"], ["z"], "range_zero"),
+                    n("Cast", ["z"], ["zf"], "cast_z", to=TensorProto.FLOAT),
+                    n("Add", ["x", "zf"], ["y"], "add_z")],
+              [i64("ra", 0), i64("rb", 8), i64("rd", 0)]),
+        ["range_zero", "delta"], "Range with delta 0 (would never end)")
+    add("tile_huge",
+        small("m", [n("Tile", ["tc", "tr"], ["z"], "tile_big"), n("Add", ["x", "z"], ["y"], "add_z")],
+              [f32("tc", np.ones(1)), i64("tr", [1 << 40])]),
+        ["tile_big"], "Tile repeats 2^40 of a constant")
+    add("resize_sizes_huge",
+        small("m", [n("Resize", ["x", "", "", "rsz"], ["y"], "resize_big")],
+              [i64("rsz", [1, 3, 1 << 30, 1 << 30])], opset=13),
+        ["resize_big"], "Resize sizes 2^30 x 2^30")
+    add("pad_huge_input",
+        small("m", [n("Pad", ["x", "pp"], ["y"], "pad_big")], [i64("pp", [0, 0, 1 << 40, 0, 0, 0, 0, 0])]),
+        ["pad_big"], "Pad of 2^40 rows")
+    add("relu_two_inputs", small("m", [n("Relu", ["x", "x"], ["y"], "relu_r")], []),
+        ["relu_r", "inputs"], "Relu listing two inputs")
+    add("conv_four_inputs", small("m", [n("Conv", ["x", "w", "", ""], ["y"], "conv_4")], [w]),
+        ["conv_4", "inputs"], "Conv listing four inputs")
+    add("conv_float16_weight",
+        small("m", [n("Conv", ["x", "w16"], ["y"], "conv_h")],
+              [numpy_helper.from_array(r.standard_normal((4, 3, 3, 3)).astype(np.float16), "w16")]),
+        ["conv_h", "FLOAT16"], "Conv with a float16 weight on a float input")
+    add("op_newer_than_opset",
+        small("m", [n("Gelu", ["x"], ["y"], "gelu_g")], [], opset=17),
+        ["gelu_g", "Gelu", "20"], "Gelu (ai.onnx 20) in an opset-17 model")
+
     return cases
 
 

@@ -39,13 +39,20 @@ pub(crate) fn matrix_bytes(rows: usize, cols: usize, elem: usize) -> u64 {
         .saturating_mul(elem as u64)
 }
 
-/// Fails with [`Error::TooLarge`] when `needed > budget`.
+/// Fails with [`Error::TooLarge`] when `needed > budget` (`needed` saturated at `u64::MAX`: a size past
+/// 64 bits, said as such).
 pub(crate) fn check(
     what: impl FnOnce() -> String,
     needed: u64,
     budget: u64,
     hint: &str,
 ) -> Result<()> {
+    if needed == u64::MAX {
+        return Err(Error::format(
+            what(),
+            format!("needs more bytes than 64 bits can count; the memory budget is {budget} bytes"),
+        ));
+    }
     if needed > budget {
         return Err(Error::TooLarge {
             what: what(),

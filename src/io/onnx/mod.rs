@@ -47,7 +47,7 @@ pub use file::OnnxModel;
 pub(crate) use proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto,
 };
-pub(crate) use tensor::{tensor_f32, tensor_from_f32, tensor_ints};
+pub(crate) use tensor::{tensor_f32, tensor_from_f32, tensor_ints, type_name};
 
 /// The largest model file accepted, in bytes: 2 GiB, protobuf's own limit for one message.
 pub const MAX_MODEL_BYTES: u64 = 2 << 30;

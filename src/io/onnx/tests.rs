@@ -466,9 +466,17 @@ fn graph_checks_name_the_node_or_value() {
     node(&mut m).output[0] = first.clone();
     assert!(decode_err(&m).contains(&format!("output '{first}' is already defined")));
 
+    // Gemm takes 2 or 3 inputs (C is optional): an omitted C is fine, a fourth input is not.
     let mut m = base.clone();
-    node(&mut m).input.push(String::new()); // an omitted optional input is fine
+    node(&mut m).input[2].clear();
     decode_model(&encode_model(&m), "m.onnx").unwrap();
+    let mut m = base.clone();
+    node(&mut m).input.push(String::new());
+    assert!(
+        decode_err(&m).contains("lists 4 inputs; Gemm (version 13) takes 2 to 3"),
+        "{}",
+        decode_err(&m)
+    );
 
     let mut m = base.clone();
     let a = node(&mut m).attribute[0].clone();

@@ -129,23 +129,44 @@ fn node<'a>(
     Ok(())
 }
 
-/// Refuses an op of the default operator set that does not exist, or not yet at version `opset`.
+/// Refuses an op of the default operator set that does not exist, or not yet at version `opset`, or
+/// that lists more or fewer inputs or outputs than its definition at that version takes.
 fn operator(n: &NodeProto, opset: i64) -> std::result::Result<(), String> {
     if !default_domain(&n.domain) {
         return Ok(());
     }
-    match OPERATORS.binary_search_by(|(name, _)| (*name).cmp(n.op_type.as_str())) {
-        Err(_) => Err(format!(
-            "'{}' is not an operator of the default (ai.onnx) operator set; give its domain if it \
-             is a custom op",
-            n.op_type
-        )),
-        Ok(k) if OPERATORS[k].1 > opset => Err(format!(
-            "'{}' exists from ai.onnx version {}; the model imports version {opset}",
-            n.op_type, OPERATORS[k].1
-        )),
-        Ok(_) => Ok(()),
-    }
+    let op = n.op_type.as_str();
+    let lo = OPERATORS.partition_point(|o| o.name < op);
+    let hi = OPERATORS.partition_point(|o| o.name <= op);
+    let versions = &OPERATORS[lo..hi];
+    let Some(first) = versions.first() else {
+        return Err(format!(
+            "'{op}' is not an operator of the default (ai.onnx) operator set; give its domain if it \
+             is a custom op"
+        ));
+    };
+    let Some(def) = versions.iter().rev().find(|o| o.since <= opset) else {
+        return Err(format!(
+            "'{op}' exists from ai.onnx version {}; the model imports version {opset}",
+            first.since
+        ));
+    };
+    let count = |what: &str, listed: usize, (min, max): (usize, usize)| {
+        if (min..=max).contains(&listed) {
+            return Ok(());
+        }
+        let range = match (min, max) {
+            (a, b) if a == b => format!("{a}"),
+            (a, usize::MAX) | (a, 2147483647) => format!("at least {a}"),
+            (a, b) => format!("{a} to {b}"),
+        };
+        Err(format!(
+            "lists {listed} {what}; {op} (version {}) takes {range}",
+            def.since
+        ))
+    };
+    count("inputs", n.input.len(), def.inputs)?;
+    count("outputs", n.output.len(), def.outputs)
 }
 
 /// Refuses negative dims in the declared shape of a graph input, output or value info.

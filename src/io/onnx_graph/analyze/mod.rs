@@ -22,7 +22,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::io::onnx::{
-    attr_tensor, value_info_dims, Dim, GraphProto, ModelProto, TensorProto, ValueInfoProto,
+    attr_tensor, type_name, value_info_dims, Dim, GraphProto, ModelProto, TensorProto,
+    ValueInfoProto,
 };
 use crate::memory;
 use crate::{Error, Result};
@@ -308,9 +309,47 @@ fn rule(n: &Node<'_, '_>) -> Result<Vec<Out>> {
     if !(p.domain.is_empty() || p.domain == "ai.onnx") {
         return Ok(vec![]);
     }
+    same_types(n)?;
     match RULES.iter().find(|(op, _)| *op == p.op_type) {
         Some((_, f)) => f(n),
         None => Ok(vec![]),
+    }
+}
+
+/// For the linear ops whose inputs share one element type `T` (the inputs listed), refuses a node
+/// whose known input types differ (a float16 weight on a float input), as onnxruntime does.
+fn same_types(n: &Node<'_, '_>) -> Result<()> {
+    const SHARED: &[(&str, usize)] = &[
+        ("Add", 2),
+        ("Sub", 2),
+        ("Mul", 2),
+        ("Div", 2),
+        ("MatMul", 2),
+        ("Gemm", 3),
+        ("Conv", 3),
+        ("ConvTranspose", 3),
+        ("Concat", usize::MAX),
+        ("Sum", usize::MAX),
+    ];
+    let p = n.proto();
+    let Some(&(_, count)) = SHARED.iter().find(|(op, _)| *op == p.op_type) else {
+        return Ok(());
+    };
+    let known: Vec<(usize, i32)> = (0..p.input.len().min(count))
+        .filter(|&i| n.input(i).is_some())
+        .map(|i| (i, n.dtype(i)))
+        .filter(|&(_, t)| t != 0)
+        .collect();
+    match known.iter().find(|&&(_, t)| t != known[0].1) {
+        Some(&(i, t)) => Err(n.err(format!(
+            "input {i} '{}' holds {} values but input {} '{}' holds {}; they must be of one type",
+            p.input[i],
+            type_name(t),
+            known[0].0,
+            p.input[known[0].0],
+            type_name(known[0].1)
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -496,12 +535,14 @@ fn input_act(v: &ValueInfoProto, batch: Batch) -> Result<Act> {
     for (axis, d) in dims.iter().enumerate() {
         match d {
             _ if axis == 0 => out.push(batch.size),
-            Dim::Fixed(0) => return Err(Error::format(
-                format!("graph input '{}'", v.name),
-                format!(
+            Dim::Fixed(0) => {
+                return Err(Error::format(
+                    format!("graph input '{}'", v.name),
+                    format!(
                     "dimension {axis} is 0: the input holds no values (each must be at least 1)"
                 ),
-            )),
+                ))
+            }
             Dim::Fixed(n) => out.push(usize::try_from(*n).unwrap_or(usize::MAX)),
             _ => return Ok(Act::unknown(dtype)),
         }
