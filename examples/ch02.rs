@@ -11,7 +11,7 @@ use ndarray::{array, Array4};
 
 fn show(name: &str, conv: &Conv2d<f32>, input: Shape) -> Result<(), linear_collapse::Error> {
     let t = toeplitz(conv, input)?;
-    let d = t.to_dense();
+    let d = t.to_dense()?;
     println!(
         "{name}: {} on {input} -> {}; T is {} x {} with {} stored entries",
         conv.describe(),

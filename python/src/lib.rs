@@ -776,7 +776,7 @@ fn toeplitz_typed<'py, T: Scalar + numpy::Element>(
         .detach(|| lc::lower::toeplitz(conv, input))
         .map_err(to_py)?;
     if dense {
-        let d = py.detach(|| t.to_dense());
+        let d = py.detach(|| t.to_dense()).map_err(to_py)?;
         return Ok(d.into_pyarray(py).into_any());
     }
     let m = &t.matrix;

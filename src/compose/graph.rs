@@ -206,7 +206,7 @@ fn through_layer<A: Scalar>(
         Adj::Identity(_) => {
             let a = match layer {
                 Layer::Linear(fc) if fc.matrix_is_weight(input) => fc.weight().clone(),
-                other => lower(other, input)?.matrix.to_dense(),
+                other => lower(other, input)?.matrix.to_dense()?,
             };
             return Ok((a, lowered_bias(layer)?));
         }
@@ -226,7 +226,7 @@ fn through_layer<A: Scalar>(
             let p = match lowered.matrix {
                 Matrix::Identity(_) => m,
                 Matrix::Sparse(t) if opts.method != Method::Dense => t.left_mul(m.view(), opts.par),
-                t => gemm(m.view(), t.to_dense().view(), opts.par),
+                t => gemm(m.view(), t.to_dense()?.view(), opts.par),
             };
             (p, c)
         }

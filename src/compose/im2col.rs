@@ -227,7 +227,7 @@ mod tests {
             let t = toeplitz(&conv, shape).unwrap();
             let m = rows(t.matrix.nrows());
             let (prod, bias) = conv_right_of(m.view(), &conv, shape, Par::Rayon);
-            assert_eq!(prod, m.dot(&t.to_dense()), "{:?}", conv.config());
+            assert_eq!(prod, m.dot(&t.to_dense().unwrap()), "{:?}", conv.config());
             assert_eq!(bias, m.dot(&t.bias), "{:?}", conv.config());
         }
     }

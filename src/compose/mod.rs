@@ -108,7 +108,7 @@ impl<A: Scalar> Operand<'_, A> {
             Operand::Layer(Layer::Linear(l), s) if l.matrix_is_weight(*s) => {
                 Cow::Borrowed(l.weight())
             }
-            Operand::Layer(layer, s) => Cow::Owned(lower(layer, *s)?.matrix.to_dense()),
+            Operand::Layer(layer, s) => Cow::Owned(lower(layer, *s)?.matrix.to_dense()?),
         })
     }
 
@@ -249,7 +249,7 @@ fn right_product<A: Scalar>(
     Ok(match (lower(layer, input)?.matrix, kernel) {
         (Matrix::Sparse(t), Kernel::Sparse) => t.left_mul(m, par),
         (Matrix::Identity(_), _) => m.to_owned(),
-        (t, _) => gemm(m, t.to_dense().view(), par),
+        (t, _) => gemm(m, t.to_dense()?.view(), par),
     })
 }
 
@@ -267,7 +267,7 @@ fn left_product<A: Scalar>(
     Ok(match (lower(layer, input)?.matrix, kernel) {
         (Matrix::Sparse(t), Kernel::Sparse) => t.right_mul(d, par),
         (Matrix::Identity(_), _) => d.to_owned(),
-        (t, _) => gemm(t.to_dense().view(), d, par),
+        (t, _) => gemm(t.to_dense()?.view(), d, par),
     })
 }
 

@@ -96,7 +96,7 @@ pub fn toeplitz_heatmap<T: Scalar>(
     path: impl AsRef<Path>,
 ) -> Result<()> {
     let t = toeplitz(conv, input)?;
-    let dense = t.to_dense().mapv(|v| v.widen());
+    let dense = t.to_dense()?.mapv(|v| v.widen());
     let (dims_in, dims_out) = (t.input_shape.dims(), t.output_shape.dims());
     let (h, w) = (dims_in[1], dims_in[2]);
     let (oh, ow) = (dims_out[1], dims_out[2]);

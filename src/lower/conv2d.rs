@@ -28,7 +28,10 @@ pub struct Toeplitz<T> {
 
 impl<T: Scalar> Toeplitz<T> {
     /// `T` as a dense matrix.
-    pub fn to_dense(&self) -> Array2<T> {
+    ///
+    /// # Errors
+    /// As [`Csr::to_dense`].
+    pub fn to_dense(&self) -> crate::Result<Array2<T>> {
         self.matrix.to_dense()
     }
 
@@ -54,7 +57,7 @@ impl<T: Scalar> Toeplitz<T> {
 /// let t = toeplitz(&conv, Shape::chw(1, 3, 3))?;
 /// assert_eq!(t.output_shape, Shape::chw(1, 2, 2));
 /// assert_eq!(t.matrix.nnz(), 16);
-/// assert_eq!(t.to_dense().row(0).to_vec(), vec![1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+/// assert_eq!(t.to_dense()?.row(0).to_vec(), vec![1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
 /// assert_eq!(t.bias.to_vec(), vec![0.5; 4]);
 /// # Ok::<(), linear_collapse::Error>(())
 /// ```
@@ -73,19 +76,30 @@ pub fn toeplitz<T: Scalar>(conv: &Conv2d<T>, input: Shape) -> Result<Toeplitz<T>
         unreachable!("infer returns (C, H, W) for a Conv2d");
     };
     let rows_per_channel = oh * ow;
-    let mut indptr = vec![0usize; c_out * rows_per_channel + 1];
+    let budget = crate::memory::default_budget();
+    let what = || format!("the Toeplitz matrix of {} on {input}", conv.describe());
+    // infer checked that the output's element count fits in usize
+    let rows = c_out * rows_per_channel;
+    crate::memory::check(what, (rows as u64).saturating_mul(16), budget, "")?;
     // Row lengths first (they depend only on the position), then a prefix sum.
     let taps = tap_tables(conv, [h, w], [oh, ow]);
     let per_pos: Vec<usize> = (0..rows_per_channel)
         .map(|p| taps[0][p / ow].len() * taps[1][p % ow].len() * conv.weight().dim().1)
         .collect();
+    let nnz = per_pos
+        .iter()
+        .fold(0u64, |n, &len| n.saturating_add(len as u64))
+        .saturating_mul(c_out as u64);
+    let entry = (size_of::<usize>() + size_of::<T>()) as u64;
+    crate::memory::check(what, nnz.saturating_mul(entry), budget, "")?;
+    let mut indptr = vec![0usize; rows + 1];
     for o in 0..c_out {
         for (p, &len) in per_pos.iter().enumerate() {
             let r = o * rows_per_channel + p;
             indptr[r + 1] = indptr[r] + len;
         }
     }
-    let nnz = indptr[c_out * rows_per_channel];
+    let nnz = indptr[rows];
     let mut indices = vec![0usize; nnz];
     let mut data = vec![T::zero(); nnz];
     fill_channels(conv, [h, w], &taps, &indptr, &mut indices, &mut data);

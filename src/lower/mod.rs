@@ -49,7 +49,7 @@ use crate::{Result, Scalar, Shape};
 /// // a constant pad copies the input and puts the constant in the bias
 /// let pad = Pad::new_1d([1, 0], PadMode::Constant(0.5f32))?;
 /// let m = lower(&pad.into(), Shape::cl(1, 2))?;
-/// assert_eq!(m.matrix.to_dense(), ndarray::array![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]);
+/// assert_eq!(m.matrix.to_dense()?, ndarray::array![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]);
 /// assert_eq!(m.bias.to_vec(), vec![0.5, 0.0, 0.0]);
 /// # Ok::<(), linear_collapse::Error>(())
 /// ```

@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::{Error, Par, Result, Scalar};
+use crate::{memory, Error, Par, Result, Scalar};
 
 /// A sparse matrix in CSR form: row `r` holds `indices[indptr[r]..indptr[r+1]]` with values `data[..]`.
 ///
@@ -26,7 +26,7 @@ impl<T: Scalar> Csr<T> {
     /// ```
     /// use linear_collapse::matrix::Csr;
     /// let m = Csr::from_parts(2, 3, vec![0, 1, 3], vec![2, 0, 1], vec![1.0f32, 2.0, 3.0])?;
-    /// assert_eq!(m.to_dense()[[1, 1]], 3.0);
+    /// assert_eq!(m.to_dense()?[[1, 1]], 3.0);
     /// assert!(Csr::from_parts(1, 1, vec![0, 1], vec![5], vec![1.0f32]).is_err());
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
@@ -77,7 +77,7 @@ impl<T: Scalar> Csr<T> {
     /// ```
     /// use linear_collapse::matrix::Csr;
     /// let m = Csr::from_triplets(2, 2, vec![(1, 0, 1.0f32), (0, 1, 2.0), (1, 0, 0.5)])?;
-    /// assert_eq!(m.to_dense(), ndarray::array![[0.0, 2.0], [1.5, 0.0]]);
+    /// assert_eq!(m.to_dense()?, ndarray::array![[0.0, 2.0], [1.5, 0.0]]);
     /// assert!(Csr::from_triplets(1, 1, vec![(0, 1, 1.0f32)]).is_err());
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
@@ -178,13 +178,22 @@ impl<T: Scalar> Csr<T> {
 
     /// The matrix as a dense array.
     ///
+    /// # Errors
+    /// [`Error::TooLarge`] when it would take more than [`memory::default_budget`] bytes.
+    ///
     /// ```
     /// use linear_collapse::matrix::Csr;
     /// let m = Csr::from_parts(1, 2, vec![0, 1], vec![1], vec![4.0f64])?;
-    /// assert_eq!(m.to_dense(), ndarray::array![[0.0, 4.0]]);
+    /// assert_eq!(m.to_dense()?, ndarray::array![[0.0, 4.0]]);
     /// # Ok::<(), linear_collapse::Error>(())
     /// ```
-    pub fn to_dense(&self) -> Array2<T> {
+    pub fn to_dense(&self) -> Result<Array2<T>> {
+        memory::check(
+            || format!("a dense {}x{} matrix", self.nrows, self.ncols),
+            memory::matrix_bytes(self.nrows, self.ncols, std::mem::size_of::<T>()),
+            memory::default_budget(),
+            "",
+        )?;
         let mut out = vec![T::zero(); self.nrows * self.ncols];
         if self.ncols > 0 {
             Par::Rayon.for_each_chunk(&mut out, self.ncols, |r, dst| {
@@ -194,7 +203,10 @@ impl<T: Scalar> Csr<T> {
                 }
             });
         }
-        Array2::from_shape_vec((self.nrows, self.ncols), out).expect("shape matches the buffer")
+        Ok(
+            Array2::from_shape_vec((self.nrows, self.ncols), out)
+                .expect("shape matches the buffer"),
+        )
     }
 
     /// `A x` for a dense vector.

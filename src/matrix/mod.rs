@@ -62,13 +62,26 @@ impl<T: Scalar> Matrix<T> {
     /// ```
     /// use linear_collapse::matrix::Matrix;
     /// use ndarray::Array2;
-    /// assert_eq!(Matrix::<f64>::Identity(2).to_dense(), Array2::<f64>::eye(2));
+    /// assert_eq!(Matrix::<f64>::Identity(2).to_dense()?, Array2::<f64>::eye(2));
+    /// # Ok::<(), linear_collapse::Error>(())
     /// ```
-    pub fn to_dense(&self) -> Array2<T> {
+    ///
+    /// # Errors
+    /// [`crate::Error::TooLarge`] when a sparse or identity matrix would take more than
+    /// [`crate::memory::default_budget`] bytes dense.
+    pub fn to_dense(&self) -> crate::Result<Array2<T>> {
         match self {
-            Matrix::Dense(a) => a.clone(),
+            Matrix::Dense(a) => Ok(a.clone()),
             Matrix::Sparse(s) => s.to_dense(),
-            Matrix::Identity(n) => Array2::eye(*n),
+            Matrix::Identity(n) => {
+                crate::memory::check(
+                    || format!("a dense {n}x{n} identity"),
+                    crate::memory::matrix_bytes(*n, *n, std::mem::size_of::<T>()),
+                    crate::memory::default_budget(),
+                    "",
+                )?;
+                Ok(Array2::eye(*n))
+            }
         }
     }
 }

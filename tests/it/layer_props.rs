@@ -27,7 +27,7 @@ fn assert_lowered_is_probe<T: Scalar>(
 ) {
     let map = lower::lower(layer, input).expect("lowers");
     let what = format!("{} in {}", layer.describe(), T::NAME);
-    let dense = map.matrix.to_dense();
+    let dense = map.matrix.to_dense().unwrap();
     assert_close(
         dense.view(),
         probe.weight.view(),

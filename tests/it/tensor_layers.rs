@@ -63,7 +63,7 @@ fn linear_over_the_last_axis() {
     let mut kron = Array2::zeros((6, 4));
     kron.slice_mut(ndarray::s![..3, ..2]).assign(&w);
     kron.slice_mut(ndarray::s![3.., 2..]).assign(&w);
-    assert_eq!(m.matrix.to_dense(), kron);
+    assert_eq!(m.matrix.to_dense().unwrap(), kron);
     assert_eq!(m.bias.to_vec(), [0.5, -1.0, 0.0, 0.5, -1.0, 0.0]);
 }
 
