@@ -41,7 +41,7 @@ pub fn macs<T: Scalar>(layer: &Layer<T>, input: Shape) -> Result<u64> {
             let (_, cpg_out, kh, kw) = c.weight().dim();
             n_in.saturating_mul((cpg_out * kh * kw) as u64)
         }
-        Layer::AvgPool2d(p) => per_out(p.kernel_size()[0] * p.kernel_size()[1]),
+        Layer::AvgPool2d(p) => per_out(p.kernel_size()[0].saturating_mul(p.kernel_size()[1])),
         Layer::AvgPool1d(p) => per_out(p.kernel_size()),
         Layer::BatchNorm(_) | Layer::ScaleShift(_) => n_out,
         Layer::Reduce(_) => n_in,
@@ -85,16 +85,20 @@ pub fn matrix_nnz<T: Scalar>(layer: &Layer<T>, input: Shape, output: Shape) -> O
         Layer::Flatten(_) | Layer::Identity(_) | Layer::Dropout(_) | Layer::Reshape(_) => None,
         Layer::Linear(l) => Some(n_out.saturating_mul(l.in_features() as u64)),
         Layer::Conv2d(c) => Some(conv_nnz(c, input)),
+        // the weights' element counts fit in memory, so their products fit in u64
         Layer::Conv1d(c) => {
             let (c_out, cpg_in, k) = c.weight().dim();
-            Some(n_out / c_out.max(1) as u64 * (c_out * cpg_in * k) as u64)
+            Some((n_out / c_out.max(1) as u64).saturating_mul((c_out * cpg_in * k) as u64))
         }
         Layer::ConvTranspose2d(c) => {
             let (_, cpg_out, kh, kw) = c.weight().dim();
-            Some(n_in * (cpg_out * kh * kw) as u64)
+            Some(n_in.saturating_mul((cpg_out * kh * kw) as u64))
         }
-        Layer::AvgPool2d(p) => Some(n_out * (p.kernel_size()[0] * p.kernel_size()[1]) as u64),
-        Layer::AvgPool1d(p) => Some(n_out * p.kernel_size() as u64),
+        Layer::AvgPool2d(p) => {
+            let [kh, kw] = p.kernel_size();
+            Some(n_out.saturating_mul(kh as u64).saturating_mul(kw as u64))
+        }
+        Layer::AvgPool1d(p) => Some(n_out.saturating_mul(p.kernel_size() as u64)),
         // one entry per input element
         Layer::Reduce(_) => Some(n_in),
         // at most two taps per axis
@@ -130,9 +134,9 @@ pub fn conv_nnz<T: Scalar>(c: &Conv2d<T>, input: Shape) -> u64 {
         (0..k)
             .map(|a| {
                 // outputs i with pad <= i*s + a*d < n + pad
-                let off = a * d;
+                let off = a.saturating_mul(d);
                 let lo = pad.saturating_sub(off).div_ceil(s);
-                let hi = (n + pad).saturating_sub(off).div_ceil(s).min(o);
+                let hi = n.saturating_add(pad).saturating_sub(off).div_ceil(s).min(o);
                 hi.saturating_sub(lo) as u64
             })
             .sum()

@@ -125,12 +125,12 @@ pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2
     } else if g1.kernel == [1, 1] && b1_zero {
         // A 1x1 conv without bias maps zero padding to zero padding.
         let s = g1.stride;
-        [
-            g1.padding[0] + s[0] * g2.padding[0],
-            g1.padding[1] + s[1] * g2.padding[1],
-            g1.padding[2] + s[0] * g2.padding[2],
-            g1.padding[3] + s[1] * g2.padding[3],
-        ]
+        let pad = |i: usize, a: usize| {
+            s[a].checked_mul(g2.padding[i])
+                .and_then(|p| p.checked_add(g1.padding[i]))
+                .ok_or_else(|| "the composed padding overflows".to_string())
+        };
+        [pad(0, 0)?, pad(1, 1)?, pad(2, 0)?, pad(3, 1)?]
     } else if g1.kernel == [1, 1] {
         return Err(format!(
             "{} pads by {:?} after a 1x1 conv with a bias: its border reads zeros where the 1x1 conv gives its bias",
@@ -150,12 +150,29 @@ pub(crate) fn compose<T: Scalar>(c1: &Conv2d<T>, c2: &Conv2d<T>) -> Result<Conv2
     let (k1h, k1w) = (c1.weight().dim().2, c1.weight().dim().3);
     let (k2h, k2w) = (c2.weight().dim().2, c2.weight().dim().3);
     let groups = gcd(c1.groups(), c2.groups());
-    let axis = |a: usize, k1n: usize, k2n: usize| {
-        let d = gcd(g1.dilation[a], g1.stride[a] * g2.dilation[a]);
-        let extent = g1.dilation[a] * (k1n - 1) + g1.stride[a] * g2.dilation[a] * (k2n - 1) + 1;
-        (d, (extent - 1) / d + 1)
+    let axis = |a: usize, k1n: usize, k2n: usize| -> Option<(usize, usize)> {
+        let step2 = g1.stride[a].checked_mul(g2.dilation[a])?;
+        let d = gcd(g1.dilation[a], step2);
+        let extent = g1.dilation[a]
+            .checked_mul(k1n - 1)?
+            .checked_add(step2.checked_mul(k2n - 1)?)?;
+        Some((d, extent / d + 1))
     };
-    let ((dh, kh), (dw, kw)) = (axis(0, k1h, k2h), axis(1, k1w, k2w));
+    let ((dh, kh), (dw, kw)) = match (axis(0, k1h, k2h), axis(1, k1w, k2w)) {
+        (Some(h), Some(w)) => (h, w),
+        _ => return Err("the composed kernel's extent overflows".into()),
+    };
+    crate::memory::check(
+        || "the composed kernel".into(),
+        crate::memory::matrix_bytes(
+            c_out.saturating_mul(c_in / groups.max(1)),
+            kh.saturating_mul(kw),
+            size_of::<T>(),
+        ),
+        crate::memory::default_budget(),
+        "",
+    )
+    .map_err(|e| e.to_string())?;
     let (per_out, per_mid, per_in) = (c_out / groups, c_mid / groups, c_in / groups);
     let mut k = Array4::<T>::zeros((c_out, per_in, kh, kw));
     let mut bias = c2.bias().cloned();

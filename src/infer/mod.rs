@@ -189,8 +189,8 @@ fn conv2d_shape<T: Scalar>(c: &Conv2d<T>, input: Shape) -> Result<Shape, String>
             "the dilated kernel {}x{} is larger than the padded input {}x{}",
             g.extent(0),
             g.extent(1),
-            h.saturating_add(g.padding[0] + g.padding[2]),
-            w.saturating_add(g.padding[1] + g.padding[3]),
+            h.saturating_add(g.padding[0]).saturating_add(g.padding[2]),
+            w.saturating_add(g.padding[1]).saturating_add(g.padding[3]),
         )
     })?;
     Ok(Shape::chw(c.c_out(), oh, ow))
@@ -281,7 +281,8 @@ fn conv1d_shape<T: Scalar>(c: &Conv1d<T>, input: Shape) -> Result<Shape, String>
         format!(
             "the dilated kernel {} is longer than the padded input {}",
             cfg.dilation * (c.kernel_size() - 1) + 1,
-            l.saturating_add(cfg.padding[0] + cfg.padding[1])
+            l.saturating_add(cfg.padding[0])
+                .saturating_add(cfg.padding[1])
         )
     })?;
     Ok(Shape::cl(c.c_out(), ol))

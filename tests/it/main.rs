@@ -13,7 +13,8 @@
 //!   (their strategies live in `specs` and, for the layers of any rank, `tensor_specs`);
 //! - `layer_errors`, `tensor_layer_errors`: their validation errors;
 //! - `hostile`: malformed ONNX files, chain specs and safetensors files through the binary
-//!   (`tests/data/hostile/`): refused in one line with exit 2, or collapsed and checked.
+//!   (`tests/data/hostile/`): refused in one line with exit 2, or collapsed and checked;
+//! - `regressions`: one test per crash the fuzzers found, its input in `tests/data/regressions/`.
 
 #[cfg(feature = "cli")]
 mod cli;
@@ -33,6 +34,7 @@ mod layers;
 mod model;
 mod ops;
 mod props;
+mod regressions;
 mod reparam;
 mod specs;
 mod tensor_layer_errors;

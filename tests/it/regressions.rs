@@ -1,0 +1,100 @@
+//! One test per crash the fuzzers found (`fuzz/`), its input committed under `tests/data/regressions/`.
+//! Each input must now be refused with an error naming the culprit, never a panic; `cargo test` builds
+//! with overflow checks, so an unchecked sum or product on the input's numbers fails here as it did in
+//! the fuzzer.
+
+use linear_collapse::io::onnx::OnnxModel;
+use linear_collapse::{pipeline, Options};
+
+use crate::common::data_dir;
+
+fn small_budget() -> Options {
+    Options {
+        memory_budget: 64 << 20,
+        ..Options::default()
+    }
+}
+
+/// The error of the pipeline on a regression model: decoding, or else `inspect` (which plans and
+/// costs every run).
+fn onnx_error(name: &str) -> String {
+    let path = data_dir().join("regressions").join(name);
+    let model = match OnnxModel::read(&path) {
+        Ok(m) => m,
+        Err(e) => return e.to_string(),
+    };
+    match pipeline::inspect_onnx(&model, &small_budget()) {
+        Ok(_) => panic!("{name}: accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The error of the chain pipeline on a regression spec with the seed's weights.
+fn chain_error(name: &str) -> String {
+    let spec = data_dir().join("regressions").join(name);
+    let weights = data_dir().join("seed_conv_fc/weights.safetensors");
+    let chain = match pipeline::read_chain(&weights, &spec) {
+        Ok(c) => c,
+        Err(e) => return e.to_string(),
+    };
+    match pipeline::collapse_chain(&chain, &small_budget()) {
+        Ok(_) => panic!("{name}: accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// onnx_pipeline: a Conv's `pads` of 4.8e18 before a GlobalAveragePool; the pool's kernel area
+/// overflowed in `cost::layer_macs` (`attempt to multiply with overflow`).
+#[test]
+fn conv_pads_of_4e18_before_a_global_pool() {
+    let err = onnx_error("gap_head_huge_pads.onnx");
+    assert!(
+        err.contains("'/conv/Conv'") && err.contains("64 bits"),
+        "{err}"
+    );
+}
+
+/// The same model as the fuzzer wrote it, with an opset version of 0.
+#[test]
+fn conv_pads_of_4e18_at_opset_0() {
+    let err = onnx_error("gap_head_huge_pads_opset0.onnx");
+    assert!(err.contains("version 0"), "{err}");
+}
+
+/// chain_spec: a Conv2d padding of 2^63; the shape error's message summed the two pads unchecked
+/// (`attempt to add with overflow`, `infer/mod.rs`, height).
+#[test]
+fn chain_conv_padding_of_2_pow_63() {
+    let err = chain_error("chain_padding_2_63.json");
+    assert!(err.contains("layer #0"), "{err}");
+}
+
+/// The same on the width (`padding: [2, 2^63]`).
+#[test]
+fn chain_conv_width_padding_of_2_pow_63() {
+    let err = chain_error("chain_padding_width_2_63.json");
+    assert!(err.contains("layer #0"), "{err}");
+}
+
+/// A padding past 2^63 (18263576701900293990), with stray keys on the other layers.
+#[test]
+fn chain_conv_padding_past_2_pow_63() {
+    let err = chain_error("chain_padding_past_2_63.json");
+    assert!(err.contains("layer #0"), "{err}");
+}
+
+/// What the first crash reached: the multiply-adds of an average pool whose window is 2^40 x 2^40
+/// (its kernel area overflowed). The count saturates; it is never a panic.
+#[test]
+fn cost_of_a_pool_with_a_window_of_2_pow_80() {
+    use linear_collapse::layer::{AvgPool2d, AvgPool2dConfig, Layer};
+    use linear_collapse::{cost, Shape};
+    let k = 1usize << 40;
+    let cfg = AvgPool2dConfig {
+        padding: [k / 2; 4],
+        ..AvgPool2dConfig::default()
+    };
+    let pool = AvgPool2d::new([k, k], cfg).expect("a valid pool");
+    let macs = cost::macs(&Layer::<f32>::AvgPool2d(pool), Shape::chw(1, 1, 1)).expect("fits");
+    assert_eq!(macs, u64::MAX);
+}
