@@ -198,10 +198,16 @@ pub(crate) fn plan_group<T: Scalar>(
     let policy = opts.policy;
     let add = |a: (u64, u64), b: (u64, u64)| (a.0.saturating_add(b.0), a.1.saturating_add(b.1));
     let mut best: Vec<((u64, u64), Option<usize>)> = vec![((0, 0), None); group.len() + 1];
+    // the pieces ending at each position, so the partition is linear in the number of pieces
+    let mut ending: Vec<Vec<usize>> = vec![Vec::new(); group.len()];
+    for (p, piece) in pieces.iter().enumerate() {
+        ending[piece.1].push(p);
+    }
     for end in 1..=group.len() {
         let mut here = (add(best[end - 1].0, key(policy, costs[end - 1])), None);
-        for (p, (a, b, c, before)) in pieces.iter().enumerate() {
-            if b + 1 == end && admissible(policy, (c.params, c.macs), *before) {
+        for &p in &ending[end - 1] {
+            let (a, _, c, before) = &pieces[p];
+            if admissible(policy, (c.params, c.macs), *before) {
                 let via = add(best[*a].0, key(policy, (c.params, c.macs)));
                 if via < here.0 {
                     here = (via, Some(p));
