@@ -431,13 +431,14 @@ impl Search<'_> {
         let mut out_cands = Vec::with_capacity(options.len());
         for (kernel, side, macs, temp) in options {
             let out = matrix_bytes(dims.0, dims.2, self.elem as usize);
-            let moved = l.result + r.result + out + 2 * temp;
+            let sum = |xs: &[u64]| xs.iter().fold(0u64, |a, &x| a.saturating_add(x));
+            let moved = sum(&[l.result, r.result, out, temp, temp]);
             let seconds = l.seconds
                 + r.seconds
                 + slow * macs as f64 / rate(kernel)
                 + moved as f64 / BANDWIDTH;
-            let here = l.result + r.result + temp + out;
-            let peak = l.peak.max(l.result + r.peak).max(here);
+            let here = sum(&[l.result, r.result, temp, out]);
+            let peak = l.peak.max(l.result.saturating_add(r.peak)).max(here);
             let step = Step {
                 left: (f[s + 1].layer, f[j].layer),
                 right: (f[i].layer, f[s].layer),
@@ -446,7 +447,7 @@ impl Search<'_> {
                 side,
                 macs,
                 bytes: moved,
-                alloc_bytes: temp + out,
+                alloc_bytes: temp.saturating_add(out),
             };
             let mut steps = l.steps.clone();
             steps.extend(r.steps.iter().cloned());
@@ -532,7 +533,11 @@ fn product_options(
 ) -> Vec<(Kernel, Side, u64, u64)> {
     // Every worker thread holds one im2col column buffer.
     let threads = rayon::current_num_threads() as u64;
-    let dense_macs = rows as u64 * inner as u64 * cols as u64;
+    // saturating: a size past u64 costs u64::MAX and the memory guard refuses it
+    let dense_macs = (rows as u64)
+        .saturating_mul(inner as u64)
+        .saturating_mul(cols as u64);
+    let m = |a: u64, b: u64| a.saturating_mul(b);
     let dense_of = |r: usize, c: usize| matrix_bytes(r, c, elem as usize);
     let mut v = Vec::new();
     // `conv`: the structured operand is a convolution (the im2col kernels exist); other structured layers
@@ -557,10 +562,10 @@ fn product_options(
             if allow(k, right_buf > 0) {
                 let (macs, tmp) = match k {
                     Kernel::DenseToeplitz => (dense_macs, dense_of(inner, cols)),
-                    Kernel::Sparse => (rows as u64 * nnz, nnz * (elem + 8)),
-                    _ => (rows as u64 * nnz, threads * right_buf * elem),
+                    Kernel::Sparse => (m(rows as u64, nnz), m(nnz, elem + 8)),
+                    _ => (m(rows as u64, nnz), m(m(threads, right_buf), elem)),
                 };
-                v.push((k, Side::Right, macs, tmp + left_tmp));
+                v.push((k, Side::Right, macs, tmp.saturating_add(left_tmp)));
             }
         }
     }
@@ -574,14 +579,16 @@ fn product_options(
             if allow(k, left_buf > 0) {
                 let (macs, tmp) = match k {
                     Kernel::DenseToeplitz => (dense_macs, dense_of(rows, inner)),
-                    Kernel::Sparse => (nnz * cols as u64, nnz * (elem + 8)),
+                    Kernel::Sparse => (m(nnz, cols as u64), m(nnz, elem + 8)),
                     // the columns of R are transposed in and the result transposed out
                     _ => (
-                        nnz * cols as u64,
-                        dense_of(inner, cols) + dense_of(rows, cols) + threads * left_buf * elem,
+                        m(nnz, cols as u64),
+                        dense_of(inner, cols)
+                            .saturating_add(dense_of(rows, cols))
+                            .saturating_add(m(m(threads, left_buf), elem)),
                     ),
                 };
-                v.push((k, Side::Left, macs, tmp + right_tmp));
+                v.push((k, Side::Left, macs, tmp.saturating_add(right_tmp)));
             }
         }
     }

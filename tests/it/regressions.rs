@@ -98,3 +98,36 @@ fn cost_of_a_pool_with_a_window_of_2_pow_80() {
     let macs = cost::macs(&Layer::<f32>::AvgPool2d(pool), Shape::chw(1, 1, 1)).expect("fits");
     assert_eq!(macs, u64::MAX);
 }
+
+/// onnx_pipeline: a `ConstantOfShape` of 255 axes `[0, 1, ..., 254]`: no element (a 0 axis), so it
+/// passed the folding budget, but ndarray refuses a shape whose other axes multiply past `isize::MAX`
+/// (`Shape too large` panic in `analyze/source.rs`).
+#[test]
+fn constant_of_shape_of_255_axes_one_of_them_empty() {
+    let err = onnx_error("constant_of_shape_255_axes.onnx");
+    assert!(
+        err.contains("ConstantOfShape") && err.contains("overflows"),
+        "{err}"
+    );
+}
+
+/// chain_spec: six Pads, one of 2^40 columns, planned with `Method::Im2col`: the product planner's
+/// multiply-add count overflowed (`compose/plan.rs`, `attempt to multiply with overflow`).
+#[test]
+fn chain_of_pads_past_u64_in_the_product_planner() {
+    let dir = data_dir().join("regressions");
+    let chain = pipeline::read_chain(
+        dir.join("chain_product_past_u64.safetensors"),
+        dir.join("chain_product_past_u64.json"),
+    )
+    .expect("a valid chain");
+    let opts = Options {
+        method: linear_collapse::Method::Im2col,
+        par: linear_collapse::Par::Seq,
+        ..small_budget()
+    };
+    let err = pipeline::collapse_chain(&chain, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("memory budget"), "{err}");
+}

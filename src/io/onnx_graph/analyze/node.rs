@@ -259,7 +259,13 @@ impl<'n, 'a> Node<'n, 'a> {
     }
 }
 
-/// The product of `dims`, or `None` when it overflows.
+/// The product of `dims`, or `None` when the product of its non-zero dims passes `isize::MAX` (what an
+/// array can index, even an empty one: `[0, 2^40, 2^40]` is refused too).
 pub(crate) fn numel(dims: &[usize]) -> Option<usize> {
-    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+    let nonzero = dims
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| isize::try_from(n).is_ok())?;
+    Some(if dims.contains(&0) { 0 } else { nonzero })
 }
