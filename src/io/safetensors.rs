@@ -41,6 +41,7 @@ impl Weights {
     /// assert!(err.to_string().starts_with("junk"));
     /// ```
     pub fn from_bytes(source: String, bytes: Vec<u8>) -> Result<Self> {
+        check_offsets(&bytes).map_err(|m| Error::format(source.clone(), m))?;
         SafeTensors::deserialize(&bytes).map_err(|e| Error::Format {
             context: source.clone(),
             source: Box::new(e),
@@ -108,6 +109,47 @@ fn to_array<T: Scalar>(view: &TensorView<'_>) -> std::result::Result<ArrayD<T>, 
         }
     };
     ArrayD::from_shape_vec(IxDyn(view.shape()), values).map_err(|e| e.to_string())
+}
+
+/// Checks the header's length and every tensor's `data_offsets` against the file's size with checked
+/// arithmetic, before the `safetensors` crate sums them unchecked (an offset near `u64::MAX` overflows
+/// there, a panic in a debug build).
+fn check_offsets(bytes: &[u8]) -> std::result::Result<(), String> {
+    let Some(head) = bytes.get(..8) else {
+        return Ok(()); // too short: the crate says so
+    };
+    let n = u64::from_le_bytes(head.try_into().expect("8 bytes"));
+    let Some(header) = usize::try_from(n)
+        .ok()
+        .and_then(|n| bytes.get(8..8usize.checked_add(n)?))
+    else {
+        return Err(format!(
+            "the header is {n} bytes long but the file has {} after the length",
+            bytes.len() - 8
+        ));
+    };
+    let data = (bytes.len() - 8 - header.len()) as u64;
+    let Ok(serde_json::Value::Object(entries)) = serde_json::from_slice(header) else {
+        return Ok(()); // not a JSON object: the crate says so
+    };
+    for (name, entry) in entries.iter().filter(|(k, _)| *k != "__metadata__") {
+        let offsets = entry["data_offsets"].as_array().map(|a| {
+            a.iter()
+                .map(serde_json::Value::as_u64)
+                .collect::<Option<Vec<u64>>>()
+        });
+        if let Some(Some(o)) = offsets {
+            if let [begin, end] = o[..] {
+                if begin > end || end > data {
+                    return Err(format!(
+                        "tensor '{name}': data_offsets [{begin}, {end}] do not fit the {data} bytes \
+                         of data"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes float32 tensors to a safetensors file, under the given names.

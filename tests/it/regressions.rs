@@ -131,3 +131,21 @@ fn chain_of_pads_past_u64_in_the_product_planner() {
         .to_string();
     assert!(err.contains("memory budget"), "{err}");
 }
+
+/// safetensors_header: a tensor whose `data_offsets` end near `u64::MAX`; the `safetensors` crate adds
+/// that end to the header's length unchecked (`attempt to add with overflow` in its `tensor.rs`).
+#[test]
+fn safetensors_offsets_near_u64_max() {
+    use linear_collapse::io::safetensors::Weights;
+    let header = br#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551610]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header);
+    bytes.extend_from_slice(&[0; 4]);
+    let err = Weights::from_bytes("st".into(), bytes)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("tensor 'w'") && err.contains("data_offsets"),
+        "{err}"
+    );
+}
