@@ -149,3 +149,11 @@ fn safetensors_offsets_near_u64_max() {
         "{err}"
     );
 }
+
+/// onnx_pipeline: a `Slice` (negative step) folded over a constant with an empty axis; clamping its
+/// start to `[0, dim - 1]` asked for `min > max` (`analyze/select.rs`, a panic in `i64::clamp`).
+#[test]
+fn slice_of_an_empty_axis() {
+    let err = onnx_error("slice_of_an_empty_axis.onnx");
+    assert!(err.contains("conv_11"), "{err}");
+}

@@ -183,6 +183,16 @@ pub(crate) fn cuts(
         if step == 0 {
             return Err("a step is 0".into());
         }
+        if dim == 0 {
+            // an empty axis stays empty (and `dim - 1` below would be no bound)
+            out.push(Cut {
+                axis,
+                start: 0,
+                step: step.clamp(isize::MIN as i64, isize::MAX as i64) as isize,
+                len: 0,
+            });
+            continue;
+        }
         let clamp = |v: i64, lo: i64, hi: i64| {
             let v = if v < 0 { v.saturating_add(dim) } else { v };
             v.clamp(lo, hi)
