@@ -255,7 +255,7 @@ pub(crate) fn analyze(graph: &GraphProto, opset: i64, budget: u64) -> Result<Ana
                         },
                         budget,
                     )?;
-                    Value::Act(one_sample(a, batch))
+                    Value::Act(one_sample(not_empty(a), batch))
                 }
                 None => {
                     all_const = false;
@@ -277,6 +277,15 @@ pub(crate) fn analyze(graph: &GraphProto, opset: i64, budget: u64) -> Result<Ana
         folded,
         opset,
     })
+}
+
+/// An empty value (a 0 among its dims, e.g. a Slice that selects nothing) holds nothing to collapse:
+/// its dims are forgotten, so no linear op reads it and every op after it is a boundary.
+fn not_empty(a: Act) -> Act {
+    match &a.dims {
+        Some(d) if d.contains(&0) => Act::unknown(a.dtype),
+        _ => a,
+    }
 }
 
 /// Refuses a value whose elements would not fit in `budget` bytes (as 4-byte floats, the batch
