@@ -26,7 +26,9 @@ use crate::form::{
 };
 use crate::graph::{Model, Src};
 use crate::io::onnx::OnnxModel;
-use crate::io::onnx_graph::{freed_params, import, rewrite, Imported, RunEdit};
+use crate::io::onnx_graph::{
+    freed_params, import, opset, rewrite, Imported, RunEdit, MIN_WRITE_OPSET,
+};
 use crate::io::{npy, safetensors, spec};
 use crate::layer::{Layer, Linear};
 use crate::{collapse, Error, Options, Policy, Result, Shape};
@@ -87,6 +89,7 @@ pub fn collapse_onnx(
     };
     let clock = Instant::now();
     let mut runs = collapse_runs(&imported.model, opts, Mode::Build, &named, progress)?;
+    keep_all_before(opset(m.proto())?, &mut runs);
     settle_shared(&m, &imported, &mut runs, opts);
     let collapse_s = clock.elapsed().as_secs_f64();
     let macs = model_cost(&imported.model)?.1;
@@ -146,6 +149,7 @@ pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
         Src::Node(j) => imported.values[j].is_some(),
     };
     let mut runs = collapse_runs(&imported.model, opts, Mode::Plan, &named, &mut |_, _| {})?;
+    keep_all_before(opset(m.proto())?, &mut runs);
     let freed = settle_shared(m, &imported, &mut runs, opts);
     // each planned piece removes its ONNX nodes and the parameters it frees, and adds its form's
     let mut nodes_after = m.node_count();
@@ -231,6 +235,26 @@ fn settle_shared<T>(
         if settled {
             return freed;
         }
+    }
+}
+
+/// Keeps every run of a model whose operator set is older than the ops the rewrite writes.
+fn keep_all_before<T>(opset: i64, runs: &mut [Replacement<T>]) {
+    if opset >= MIN_WRITE_OPSET {
+        return;
+    }
+    for run in runs.iter_mut().filter(|r| r.report.form != Form::Unchanged) {
+        let r = &mut run.report;
+        r.why = format!(
+            "kept as it is: the model imports ai.onnx version {opset}, and {} is written with ops \
+             of version {MIN_WRITE_OPSET} or later",
+            r.form
+        );
+        r.form = Form::Unchanged;
+        r.params.1 = r.params.0;
+        r.macs.1 = r.macs.0;
+        r.max_error = None;
+        run.ops = None;
     }
 }
 

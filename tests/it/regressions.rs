@@ -157,3 +157,20 @@ fn slice_of_an_empty_axis() {
     let err = onnx_error("slice_of_an_empty_axis.onnx");
     assert!(err.contains("conv_11"), "{err}");
 }
+
+/// onnx_pipeline: a model of ai.onnx version 1, forced to collapse, was written with a two-input
+/// `Reshape` (version 5 on) that its own opset does not have: the result did not decode. Models older
+/// than the written ops' opset keep every run.
+#[test]
+fn a_model_of_opset_1_keeps_its_runs() {
+    let path = data_dir().join("regressions/opset_1_model.onnx");
+    let model = OnnxModel::read(&path).expect("a valid model");
+    let opts = Options {
+        policy: linear_collapse::Policy::Force,
+        ..small_budget()
+    };
+    let (out, summary) = pipeline::collapse_onnx(model, &opts, &mut |_, _| {}).expect("collapses");
+    OnnxModel::decode(&out.encode(), "collapsed").expect("the result decodes");
+    let why = &summary.runs[0].why;
+    assert!(why.contains("version 1"), "{why}");
+}

@@ -8,6 +8,10 @@ use crate::io::onnx::{tensor_from_f32, AttributeProto, NodeProto, OnnxModel, Ten
 use crate::layer::{Conv2d, Layer, Linear};
 use crate::{Error, Result, Shape};
 
+/// The oldest default-operator-set version the written ops are spelled for: `Reshape` takes its shape as
+/// an input from version 5, and `Add` and `Gemm` broadcast without an attribute from version 7.
+pub const MIN_WRITE_OPSET: i64 = 7;
+
 /// `attribute_proto::AttributeType` values used here.
 const INT: i32 = 2;
 const INTS: i32 = 7;

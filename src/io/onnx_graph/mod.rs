@@ -14,7 +14,8 @@ mod ops;
 mod shapes;
 mod share;
 
-pub use export::{rewrite, RunEdit};
+pub(crate) use analyze::opset;
+pub use export::{rewrite, RunEdit, MIN_WRITE_OPSET};
 pub use import::{import, Imported};
 pub use shapes::{value_shapes, ValueShape};
 pub(crate) use share::freed_params;
