@@ -786,6 +786,20 @@ def onnx_cases():
         small("m", [n("Conv", ["x", "w16"], ["y"], "conv_h")],
               [numpy_helper.from_array(r.standard_normal((4, 3, 3, 3)).astype(np.float16), "w16")]),
         ["conv_h", "FLOAT16"], "Conv with a float16 weight on a float input")
+    then_g = helper.make_graph([n("FooBar", ["x"], ["t"], "foo_in_then")], "then", [],
+                               [vi("t", None)])
+    else_g = helper.make_graph([n("Identity", ["x"], ["e"], "id_else")], "else", [], [vi("e", None)])
+    add("subgraph_unknown_op",
+        small("m", [n("If", ["cond"], ["y"], "if_node", then_branch=then_g, else_branch=else_g)],
+              [numpy_helper.from_array(np.array(True), "cond")]),
+        ["if_node", "foo_in_then", "FooBar"], "an If whose then-branch holds an op 'FooBar'")
+    m_dup = small("m", [n("Conv", ["x", "w"], ["y"], "conv_d")], [w])
+    m_dup.graph.input.append(vi("x_in", [1, 3, 8, 8]))
+    add("graph_input_twice", m_dup, ["x_in", "twice"], "the graph input 'x_in' listed twice")
+    m_ctr = small("m", [n("Conv", ["x", "w"], ["y"], "conv_c")], [w])
+    m_ctr.graph.input.append(vi("w", [4, 3, 5, 5]))
+    add("initializer_input_dims_contradict", m_ctr, ["'w'", "4, 3, 5, 5"],
+        "an initializer also listed as a graph input with other dims")
     add("op_newer_than_opset",
         small("m", [n("Gelu", ["x"], ["y"], "gelu_g")], [], opset=17),
         ["gelu_g", "Gelu", "20"], "Gelu (ai.onnx 20) in an opset-17 model")

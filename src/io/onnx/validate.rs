@@ -52,13 +52,21 @@ fn graph(g: &GraphProto, opset: i64, source: &str) -> Result<()> {
             .iter()
             .filter_map(|s| Some(s.values.as_ref()?.name.as_str())),
     );
+    let mut inputs: HashSet<&str> = HashSet::new();
     for v in &g.input {
         value_info(v, "input", source)?;
+        if !inputs.insert(&v.name) {
+            return Err(Error::format(
+                format!("{source}: graph input '{}'", v.name),
+                "is listed twice",
+            ));
+        }
+        declared_as_initialized(v, g, source)?;
         defined.insert(&v.name);
     }
     for (i, n) in g.node.iter().enumerate() {
         node(n, i, &mut defined, source)?;
-        operator(n, opset).map_err(|m| {
+        operators(n, opset).map_err(|m| {
             Error::format(
                 format!("{source}: node #{i} '{}' ({})", n.name, n.op_type),
                 m,
@@ -124,6 +132,59 @@ fn node<'a>(
                 ctx(),
                 format!("output '{output}' is already defined"),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// A graph input that names an initializer (IR < 4 lists them) must declare the initializer's dims.
+fn declared_as_initialized(v: &ValueInfoProto, g: &GraphProto, source: &str) -> Result<()> {
+    use super::Dim;
+    let (Some(t), Some(dims)) = (
+        g.initializer.iter().find(|t| t.name == v.name),
+        super::value_info_dims(v),
+    ) else {
+        return Ok(());
+    };
+    let agree = dims.len() == t.dims.len()
+        && dims.iter().zip(&t.dims).all(|(d, &n)| match d {
+            Dim::Fixed(m) => *m == n,
+            _ => true,
+        });
+    if agree {
+        return Ok(());
+    }
+    Err(Error::format(
+        format!("{source}: graph input '{}'", v.name),
+        format!(
+            "declares dims [{}] but its initializer has {:?}",
+            dims.iter()
+                .map(|d| match d {
+                    Dim::Fixed(n) => n.to_string(),
+                    Dim::Symbolic(s) => s.clone(),
+                    _ => "?".into(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.dims
+        ),
+    ))
+}
+
+/// [`operator`] for `n` and every node of the subgraphs in its attributes (an `If`'s branches, a
+/// `Loop`'s body).
+fn operators(n: &NodeProto, opset: i64) -> std::result::Result<(), String> {
+    operator(n, opset)?;
+    for a in &n.attribute {
+        for g in a.g.iter().chain(&a.graphs) {
+            for inner in &g.node {
+                operators(inner, opset).map_err(|m| {
+                    format!(
+                        "attribute '{}', node '{}' ({}): {m}",
+                        a.name, inner.name, inner.op_type
+                    )
+                })?;
+            }
         }
     }
     Ok(())

@@ -543,6 +543,8 @@ fn input_act(v: &ValueInfoProto, batch: Batch) -> Result<Act> {
     let mut out = Vec::with_capacity(dims.len());
     for (axis, d) in dims.iter().enumerate() {
         match d {
+            // another input's fixed first axis is its own (a weight fed at run time), not the batch
+            Dim::Fixed(n) if axis == 0 => out.push(usize::try_from(*n).unwrap_or(usize::MAX)),
             _ if axis == 0 => out.push(batch.size),
             Dim::Fixed(0) => {
                 return Err(Error::format(
