@@ -888,6 +888,10 @@ def spec_cases():
         "chain spec that is not JSON (cut short)")
     add("spec_layers_not_array", json.dumps({"input_shape": [2, 6, 6], "layers": {"type": "Flatten"}}),
         good_st, ["layers"], "'layers' an object, not a list")
+    add("spec_layers_empty", json.dumps({"input_shape": [2, 6, 6], "layers": []}), good_st,
+        ["layers", "empty"], "a chain of no layers")
+    add("spec_input_shape_empty", json.dumps({"input_shape": [], "layers": [{"type": "Flatten"}]}),
+        good_st, ["input_shape"], "input_shape []")
     add("spec_unknown_type", json.dumps(spec([{"type": "Conv3d", "name": "0"}])), good_st,
         ["layer #0", "Conv3d"], "layer type 'Conv3d'")
     add("spec_input_shape_huge", json.dumps(spec(input_shape=(2, 100000, 100000))), good_st,

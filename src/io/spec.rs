@@ -50,6 +50,12 @@ pub fn load(spec: &str, weights: &Weights) -> Result<(Vec<Layer<f32>>, Shape)> {
         source: Box::new(e),
     })?;
     let dims = uints(&v["input_shape"], "chain spec: input_shape")?;
+    if dims.is_empty() {
+        return Err(Error::format(
+            "chain spec: input_shape",
+            "[] has no dimension: give the sample's shape, e.g. [5, 13, 13]",
+        ));
+    }
     if dims.contains(&0) {
         return Err(Error::format(
             "chain spec: input_shape",
@@ -65,6 +71,12 @@ pub fn load(spec: &str, weights: &Weights) -> Result<(Vec<Layer<f32>>, Shape)> {
     let layers = v["layers"]
         .as_array()
         .ok_or_else(|| Error::format("chain spec", "'layers' must be an array"))?;
+    if layers.is_empty() {
+        return Err(Error::format(
+            "chain spec",
+            "'layers' is empty: there is nothing to collapse",
+        ));
+    }
     let chain = layers
         .iter()
         .enumerate()
