@@ -219,16 +219,12 @@ fn settle_shared<T>(
             let r = &mut runs[i].report;
             let before = (r.params.0.min(free), r.macs.0);
             if free < r.params.0 && !admissible(opts.policy, (r.params.1, r.macs.1), before) {
-                r.why = format!(
+                let why = format!(
                     "kept as it is: {} would write {} parameters where removing the run frees {} \
                      (it shares weights with nodes that stay)",
                     r.form, r.params.1, free
                 );
-                r.form = Form::Unchanged;
-                r.params.1 = r.params.0;
-                r.macs.1 = r.macs.0;
-                r.max_error = None;
-                runs[i].ops = None;
+                keep(&mut runs[i], why);
                 settled = false;
             }
         }
@@ -244,18 +240,24 @@ fn keep_all_before<T>(opset: i64, runs: &mut [Replacement<T>]) {
         return;
     }
     for run in runs.iter_mut().filter(|r| r.report.form != Form::Unchanged) {
-        let r = &mut run.report;
-        r.why = format!(
+        let why = format!(
             "kept as it is: the model imports ai.onnx version {opset}, and {} is written with ops \
              of version {MIN_WRITE_OPSET} or later",
-            r.form
+            run.report.form
         );
-        r.form = Form::Unchanged;
-        r.params.1 = r.params.0;
-        r.macs.1 = r.macs.0;
-        r.max_error = None;
-        run.ops = None;
+        keep(run, why);
     }
+}
+
+/// Takes back a replacement: the run stays as it is, for `why`.
+fn keep<T>(run: &mut Replacement<T>, why: String) {
+    let r = &mut run.report;
+    r.why = why;
+    r.form = Form::Unchanged;
+    r.params.1 = r.params.0;
+    r.macs.1 = r.macs.0;
+    r.max_error = None;
+    run.ops = None;
 }
 
 /// The name of the value a piece reads.

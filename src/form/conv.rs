@@ -276,18 +276,14 @@ pub(crate) fn sum<T: Scalar>(convs: &[Conv2d<T>]) -> Result<Conv2d<T>, Why> {
             Some(acc.map_or(b.clone(), |a| a + b))
         });
     // Generous bottom/right padding; `fit` trims it to the output shape.
-    let bottom = eh
-        + convs
+    let most = |side: usize| {
+        convs
             .iter()
-            .map(|c| c.geometry().padding[2])
+            .map(|c| c.geometry().padding[side])
             .max()
-            .unwrap_or(0);
-    let right = ew
-        + convs
-            .iter()
-            .map(|c| c.geometry().padding[3])
-            .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+    };
+    let (bottom, right) = (eh + most(2), ew + most(3));
     let config = Conv2dConfig {
         stride: first.geometry().stride,
         dilation: [1, 1],

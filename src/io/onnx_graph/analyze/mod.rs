@@ -297,19 +297,12 @@ fn within_budget(a: &Act, what: impl Fn() -> String, budget: u64) -> Result<()> 
     let bytes = dims
         .iter()
         .try_fold(4u64, |acc, &d| acc.checked_mul(d as u64));
-    match bytes {
-        Some(b) if b <= budget => Ok(()),
-        Some(b) => Err(Error::TooLarge {
-            what: format!("{} of dims {dims:?}", what()),
-            needed: b,
-            budget,
-            hint: String::new(),
-        }),
-        None => Err(Error::format(
-            what(),
-            format!("dims {dims:?} hold more values than 64 bits can count"),
-        )),
-    }
+    memory::check(
+        || format!("{} of dims {dims:?}", what()),
+        bytes.unwrap_or(u64::MAX),
+        budget,
+        "",
+    )
 }
 
 /// The outputs of one node: its op's rule, or nothing known for an op without one.
