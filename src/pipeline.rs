@@ -27,7 +27,7 @@ use crate::form::{
 use crate::graph::{Model, Src};
 use crate::io::onnx::OnnxModel;
 use crate::io::onnx_graph::{
-    freed_params, import, opset, rewrite, Imported, RunEdit, MIN_WRITE_OPSET,
+    freed_params, gone, import, opset, rewrite, Imported, RunEdit, MIN_WRITE_OPSET,
 };
 use crate::io::{npy, safetensors, spec};
 use crate::layer::{Layer, Linear};
@@ -140,15 +140,64 @@ pub fn collapse_onnx(
 /// # Errors
 /// As [`import`].
 pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
+    edits_onnx(m, opts, &|_| true, false).map(|(_, summary)| summary)
+}
+
+/// One replaced piece of an ONNX model, by the names of its nodes and values: what a front-end that keeps
+/// its own graph (the PyTorch one of the Python package) needs to rewrite that graph itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    /// Its report: an index into [`Summary::runs`].
+    pub run: usize,
+    /// The ONNX nodes that go (an ONNX node that became several model nodes goes only when all of them
+    /// are replaced).
+    pub nodes: Vec<String>,
+    /// The value the piece reads.
+    pub entry: String,
+    /// The value it writes; the replacement writes it instead.
+    pub exit: String,
+    /// The per-sample shape of `entry`.
+    pub input: Shape,
+    /// The replacement, applied in order to `entry`: `Conv2d`, `Linear`, `Flatten` and `Reshape` layers
+    /// (empty when only planned).
+    pub ops: Vec<crate::graph::Op<f32>>,
+}
+
+/// Plans the linear parts of an ONNX model as [`inspect_onnx`] does, cutting pieces only at values
+/// `cuttable` accepts (a front-end whose nodes became several ONNX nodes accepts only its own values),
+/// and with `build` builds and checks each chosen form as [`collapse_onnx`] does; returns the replaced
+/// pieces as [`Edit`]s without writing anything, and the summary (nodes and parameters after as planned).
+///
+/// # Errors
+/// As [`import`].
+///
+/// ```
+/// use linear_collapse::io::onnx::OnnxModel;
+/// use linear_collapse::{pipeline, Options};
+///
+/// let m = OnnxModel::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/conv_bn_fc/model.onnx"))?;
+/// let (edits, summary) = pipeline::edits_onnx(&m, &Options::default(), &|_| true, true)?;
+/// assert_eq!(edits.len(), 1);
+/// assert_eq!(edits[0].ops.len(), 2); // Flatten, Linear
+/// assert_eq!(summary.runs[edits[0].run].nodes.len(), edits[0].nodes.len());
+/// # Ok::<(), linear_collapse::Error>(())
+/// ```
+pub fn edits_onnx(
+    m: &OnnxModel,
+    opts: &Options,
+    cuttable: &dyn Fn(&str) -> bool,
+    build: bool,
+) -> Result<(Vec<Edit>, Summary)> {
     let clock = Instant::now();
     let imported = import(m, opts)?;
     let import_s = clock.elapsed().as_secs_f64();
     let clock = Instant::now();
     let named = |s: Src| match s {
-        Src::Input => true,
-        Src::Node(j) => imported.values[j].is_some(),
+        Src::Input => cuttable(&imported.input),
+        Src::Node(j) => imported.values[j].as_deref().is_some_and(cuttable),
     };
-    let mut runs = collapse_runs(&imported.model, opts, Mode::Plan, &named, &mut |_, _| {})?;
+    let mode = if build { Mode::Build } else { Mode::Plan };
+    let mut runs = collapse_runs(&imported.model, opts, mode, &named, &mut |_, _| {})?;
     keep_all_before(opset(m.proto())?, &mut runs);
     let freed = settle_shared(m, &imported, &mut runs, opts);
     // each planned piece removes its ONNX nodes and the parameters it frees, and adds its form's
@@ -176,7 +225,38 @@ pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
         (m.node_count(), nodes_after),
         (m.param_count(), params_after),
     );
-    Ok(Summary {
+    let replaced: BTreeSet<usize> = runs
+        .iter()
+        .filter(|r| r.report.form != Form::Unchanged)
+        .flat_map(|r| r.run.nodes.iter().copied())
+        .collect();
+    let gone = gone(&imported, &replaced);
+    let names = &m
+        .proto()
+        .graph
+        .as_ref()
+        .expect("import checked the graph")
+        .node;
+    let mut edits = Vec::new();
+    for (k, r) in runs.iter_mut().enumerate() {
+        if r.report.form == Form::Unchanged {
+            continue;
+        }
+        let (entry, exit) = imported.writable(&r.run.nodes, r.run.entry, r.run.exit)?;
+        edits.push(Edit {
+            run: k,
+            nodes: onnx_nodes(&imported, r)
+                .into_iter()
+                .filter(|k| gone.contains(k))
+                .map(|k| names[k].name.clone())
+                .collect(),
+            entry,
+            exit,
+            input: r.report.shapes.0,
+            ops: r.ops.take().unwrap_or_default(),
+        });
+    }
+    let summary = Summary {
         runs: runs.into_iter().map(|r| r.report).collect(),
         totals,
         seconds: Seconds {
@@ -184,7 +264,8 @@ pub fn inspect_onnx(m: &OnnxModel, opts: &Options) -> Result<Summary> {
             collapse: clock.elapsed().as_secs_f64(),
             rewrite: 0.0,
         },
-    })
+    };
+    Ok((edits, summary))
 }
 
 /// Keeps every replaced piece that would not pay for itself in the file: a weight the piece shares with

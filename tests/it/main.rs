@@ -14,8 +14,10 @@
 //! - `layer_errors`, `tensor_layer_errors`: their validation errors;
 //! - `hostile`: malformed ONNX files, chain specs and safetensors files through the binary
 //!   (`tests/data/hostile/`): refused in one line with exit 2, or collapsed and checked;
+//! - `built`: graphs built in memory (the PyTorch front-end's way in) and their edits;
 //! - `regressions`: one test per crash the fuzzers found, its input in `tests/data/regressions/`.
 
+mod built;
 #[cfg(feature = "cli")]
 mod cli;
 mod common;

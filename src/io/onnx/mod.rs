@@ -17,6 +17,7 @@
 //! ```
 
 mod attr;
+mod build;
 mod external;
 mod file;
 mod operators;
@@ -43,6 +44,7 @@ use prost::Message;
 use crate::{Error, Result};
 
 pub(crate) use attr::{attr_float, attr_int, attr_ints, attr_string, attr_tensor};
+pub use build::{Attribute, Graph, Node, Tensor, Value};
 pub use file::OnnxModel;
 pub(crate) use proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto,

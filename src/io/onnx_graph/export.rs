@@ -50,18 +50,7 @@ pub fn rewrite(m: OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Resu
     let graph = out.graph.as_mut().expect("import checked the graph");
     let mut names = Names::of(graph);
     let replaced: BTreeSet<usize> = edits.iter().flat_map(|e| e.nodes.iter().copied()).collect();
-    // an ONNX node goes when every model node made from it is replaced
-    let mut owners: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (j, onnx) in imported.onnx_nodes.iter().enumerate() {
-        for &k in onnx {
-            owners.entry(k).or_default().push(j);
-        }
-    }
-    let mut removed: BTreeSet<usize> = owners
-        .iter()
-        .filter(|(_, js)| js.iter().all(|j| replaced.contains(j)))
-        .map(|(&k, _)| k)
-        .collect();
+    let mut removed = gone(imported, &replaced);
     // a folded node that reads a value going away (a Shape of a replaced node's output) becomes the
     // constants it computed
     let gone: HashSet<&str> = removed
@@ -126,6 +115,22 @@ pub fn rewrite(m: OnnxModel, imported: &Imported, edits: &[RunEdit<'_>]) -> Resu
     graph.initializer.extend(baked_inits);
     prune(graph);
     Ok(OnnxModel::from_proto(out))
+}
+
+/// The ONNX nodes that go when the model nodes `replaced` are replaced: those every model node made from
+/// them is replaced.
+pub(crate) fn gone(imported: &Imported, replaced: &BTreeSet<usize>) -> BTreeSet<usize> {
+    let mut owners: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (j, onnx) in imported.onnx_nodes.iter().enumerate() {
+        for &k in onnx {
+            owners.entry(k).or_default().push(j);
+        }
+    }
+    owners
+        .into_iter()
+        .filter(|(_, js)| js.iter().all(|j| replaced.contains(j)))
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// Drops nodes none of whose outputs anything reads (repeatedly: a dead node's inputs may die with it),

@@ -15,6 +15,7 @@ mod shapes;
 mod share;
 
 pub(crate) use analyze::opset;
+pub(crate) use export::gone;
 pub use export::{rewrite, RunEdit, MIN_WRITE_OPSET};
 pub use import::{import, Imported};
 pub use shapes::{value_shapes, ValueShape};

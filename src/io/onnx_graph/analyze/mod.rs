@@ -583,8 +583,23 @@ fn with_declared(mut a: Act, declared: Option<&&ValueInfoProto>) -> Act {
                 .collect()
         });
         // A declared shape is only the file's word for its dims; whether the first axis is still the
-        // batch is not declared, so the value stays outside every linear run.
+        // batch is not known unless the file says so with ONNX's `DATA_BATCH` dimension denotation (as
+        // the PyTorch front-end does for the values it saw follow the batch size); otherwise the value
+        // stays outside every linear run.
+        a.batched = fixed.as_ref().is_some_and(|d| !d.is_empty()) && batch_denoted(v);
         a.dims = fixed;
     }
     a
+}
+
+/// True when the first dimension of `v` carries the denotation `DATA_BATCH`.
+fn batch_denoted(v: &ValueInfoProto) -> bool {
+    use crate::io::onnx::proto::type_proto::Value as Type;
+    let Some(Type::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        return false;
+    };
+    t.shape
+        .as_ref()
+        .and_then(|s| s.dim.first())
+        .is_some_and(|d| d.denotation == "DATA_BATCH")
 }
