@@ -2,7 +2,7 @@
 #   make seed   - set up (if needed) and run the seed example
 #   make test   - set up (if needed) and run the whole test suite, the onnxruntime round trip and the
 #                 Python bindings' tests
-.PHONY: deps seed test onnx-check python-test real-models
+.PHONY: deps seed test onnx-check venv python-test real-models
 
 # ndarray-linalg's LAPACK comes from the system OpenBLAS (Debian: libopenblas-dev). Installed here when
 # pkg-config cannot find it; on other systems install OpenBLAS with your package manager first.
@@ -25,12 +25,22 @@ test: deps
 	$(MAKE) python-test
 	$(MAKE) real-models
 
-# The Python bindings (python/): pip builds and installs them into a fresh venv, then their pytest suite runs
-# from the repository root (exit code 5, no tests collected, counts as a failure).
-python-test: deps
-	@venv=$$(mktemp -d)/venv && python3 -m venv $$venv && \
-	$$venv/bin/pip install -q --disable-pip-version-check ./python pytest numpy safetensors && \
-	$$venv/bin/python -m pytest -q python/tests
+# One venv for every Python test (target/test-venv, made once): torch, torchvision, timm, onnx, onnxruntime
+# and onnxscript from pip (about 2.5 GB with torch's CUDA wheels), then the bindings with their extras.
+VENV := $(CURDIR)/target/test-venv
+PY_DEPS := torch torchvision timm onnx onnxruntime onnxscript numpy safetensors pytest
+
+venv:
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@$(VENV)/bin/python -c 'import torch, torchvision, timm, onnx, onnxruntime, onnxscript, safetensors, pytest' \
+		2>/dev/null || $(VENV)/bin/pip install -q --disable-pip-version-check $(PY_DEPS)
+
+# The Python bindings (python/) with the PyTorch front-end: pip builds and installs them (as a user would,
+# `pip install "./python[torch]"`), then their pytest suite runs from the repository root (exit code 5, no
+# tests collected, counts as a failure).
+python-test: deps venv
+	$(VENV)/bin/pip install -q --disable-pip-version-check "./python[torch,test]"
+	$(VENV)/bin/python -m pytest -q python/tests
 
 # An implementation that is not ours: every golden model collapsed by the CLI, then the original and the
 # collapsed model run in onnxruntime (from pip) and compared with the fixture's outputs and node count;
@@ -72,14 +82,10 @@ onnx-check: deps
 # also after timm's own reparameterize_model, and the model-zoo files the onnx package ships. Each is
 # collapsed by the CLI and compared with the original in onnxruntime; none may cost more multiply-adds, and
 # timm's models must come out no larger than timm's fused ones. Then every value's shape as the importer
-# computes it against onnxruntime's. pip installs torch, torchvision, timm, onnxscript and onnxruntime in a
-# fresh venv (about 2.5 GB with torch's CUDA wheels).
-real-models: deps
+# computes it against onnxruntime's, in the test venv.
+real-models: deps venv
 	cargo build --release --bin linear-collapse
-	@venv=$$(mktemp -d) && suite=$$(mktemp -d) && trap 'rm -rf $$venv $$suite' EXIT && \
-	python3 -m venv $$venv && \
-	$$venv/bin/pip install -q --disable-pip-version-check torch torchvision timm onnx onnxruntime \
-		onnxscript numpy && \
+	@venv=$(VENV) && suite=$$(mktemp -d) && trap 'rm -rf $$suite' EXIT && \
 	$$venv/bin/python scripts/real_models/export.py --out $$suite && \
 	$$venv/bin/python scripts/real_models/run_suite.py --cli target/release/linear-collapse \
 		--dir $$suite && \

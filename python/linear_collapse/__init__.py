@@ -17,6 +17,9 @@ matrix) and the matrices are multiplied from the last layer backward by the Rust
 Shapes are per sample, without the batch dimension: ``(n,)``, ``(c, l)`` or ``(c, h, w)``; inputs and
 outputs are flattened in C order, as ``torch.flatten`` does.
 
+PyTorch users: ``linear_collapse.torch`` (``pip install "./python[torch]"``) collapses ``nn.Module``
+chains and whole models and returns modules (``collapse_layers``, ``collapse``, ``inspect``).
+
 Errors raise ``ValueError`` (bad shapes or layer parameters, the message names the layer),
 ``MemoryError`` (a plan over the memory budget, refused before allocating), ``OSError`` (files) or
 ``RuntimeError`` (anything else), each with the library's message.

@@ -1,6 +1,6 @@
 """Type stubs of the native module ``linear_collapse._core`` (built from python/src/lib.rs)."""
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, Set
 
 import numpy as np
 import numpy.typing as npt
@@ -111,3 +111,16 @@ def collapse_onnx(
     objective: str = "macs",
     force: bool = False,
 ) -> List[str]: ...
+def collapse_graph(
+    inputs: Sequence[Tuple[str, Sequence[int], bool, bool]],
+    nodes: Sequence[Tuple[str, str, str, Sequence[str], Sequence[str], Dict[str, Any]]],
+    initializers: Sequence[Tuple[str, np.ndarray]],
+    values: Sequence[Tuple[str, Sequence[int], bool, bool]],
+    outputs: Sequence[str],
+    cuttable: Set[str],
+    objective: str = "macs",
+    force: bool = False,
+    build: bool = True,
+    accumulate: str = "f64",
+    opset: int = 17,
+) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], Dict[str, Any], str]: ...

@@ -4,6 +4,8 @@
 //! fails where it is written. Every long computation runs with the GIL released (`Python::detach`).
 //! `python/linear_collapse/__init__.py` wraps these functions in the public, documented API.
 
+mod graph;
+
 use std::path::PathBuf;
 
 use lc::compose::explain;
@@ -843,18 +845,8 @@ fn collapse_onnx(
     objective: &str,
     force: bool,
 ) -> PyResult<Vec<String>> {
-    let policy = match (force, objective) {
-        (true, _) => lc::Policy::Force,
-        (false, "macs") => lc::Policy::Macs,
-        (false, "params") => lc::Policy::Params,
-        (false, other) => {
-            return Err(PyValueError::new_err(format!(
-                "objective must be 'macs' or 'params', got {other:?}"
-            )))
-        }
-    };
     let opts = lc::Options {
-        policy,
+        policy: policy(objective, force)?,
         ..options(method, accumulate)?
     };
     py.detach(|| -> lc::Result<Vec<String>> {
@@ -864,6 +856,18 @@ fn collapse_onnx(
         Ok(summary.runs.iter().map(ToString::to_string).collect())
     })
     .map_err(to_py)
+}
+
+/// The policy of `objective` (`"macs"` or `"params"`), or `Force`.
+fn policy(objective: &str, force: bool) -> PyResult<lc::Policy> {
+    match (force, objective) {
+        (true, _) => Ok(lc::Policy::Force),
+        (false, "macs") => Ok(lc::Policy::Macs),
+        (false, "params") => Ok(lc::Policy::Params),
+        (false, other) => Err(PyValueError::new_err(format!(
+            "objective must be 'macs' or 'params', got {other:?}"
+        ))),
+    }
 }
 
 /// Native part of linear_collapse; use the `linear_collapse` package.
@@ -882,5 +886,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(toeplitz, m)?)?;
     m.add_function(wrap_pyfunction!(collapse_onnx, m)?)?;
+    m.add_function(wrap_pyfunction!(graph::collapse_graph, m)?)?;
     Ok(())
 }

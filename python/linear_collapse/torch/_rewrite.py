@@ -1,0 +1,70 @@
+"""Writing the replaced pieces into the traced GraphModule: one new module per piece, reading the piece's
+entry and read by everything that read its exit; the piece's nodes go when nothing reads them."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Set
+
+import torch
+import torch.fx
+
+from ._graph import Spec
+from ._modules import module
+
+
+def apply(gm: torch.fx.GraphModule, spec: Spec, edits: List[Dict[str, Any]], dtype: torch.dtype,
+          device: torch.device, values: Dict[str, Any]) -> List[str]:
+    """Rewrites ``gm`` in place; returns the names of the new submodules, one per edit. ``values`` are
+    the recorded values (:class:`._trace.Recording`), to tell tensors from sizes and checks."""
+    nodes = {n.name: n for n in gm.graph.nodes}
+    current: Dict[str, torch.fx.Node] = {}
+
+    def node_of(value: str) -> torch.fx.Node:
+        if value in current:
+            return current[value]
+        return nodes[spec.owner.get(value, value)]
+
+    names = []
+    gone = set()
+    for i, e in enumerate(edits):
+        name = _free_name(gm, f"collapsed_{i}")
+        gm.add_submodule(name, module(e["ops"], e["input_shape"], dtype, device))
+        entry, exit_ = node_of(e["entry"]), node_of(e["exit"])
+        with gm.graph.inserting_after(exit_):
+            new = gm.graph.call_module(name, (entry,))
+        exit_.replace_all_uses_with(new)
+        current[e["exit"]] = new
+        gone.update(spec.owner[k] for k in e["nodes"])
+        names.append(name)
+    _erase(gm, gone, values)
+    gm.graph.lint()
+    gm.delete_all_unused_submodules()
+    gm.recompile()
+    return names
+
+
+def _erase(gm: torch.fx.GraphModule, gone: Set[str], values: Dict[str, Any]) -> None:
+    """Erases the replaced nodes, with what only looked at them: the sizes and checks computed from a
+    replaced value (``x.ndim == 4``, ``torch._assert``), and parameters nothing reads any more."""
+    doomed = set(gone)
+    for n in gm.graph.nodes:
+        if n.op in ("call_function", "call_method") and not _is_tensor(values.get(n.name)):
+            if any(a.name in doomed for a in n.all_input_nodes):
+                doomed.add(n.name)
+    for n in reversed(list(gm.graph.nodes)):
+        if (n.name in doomed or n.op == "get_attr") and not n.users:
+            gm.graph.erase_node(n)
+
+
+def _is_tensor(v: Any) -> bool:
+    if isinstance(v, (tuple, list)):
+        return any(_is_tensor(x) for x in v)
+    return isinstance(v, torch.Tensor)
+
+
+def _free_name(gm: torch.nn.Module, base: str) -> str:
+    name, k = base, 0
+    while hasattr(gm, name):
+        k += 1
+        name = f"{base}_{k}"
+    return name
