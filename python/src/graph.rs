@@ -73,12 +73,21 @@ pub(crate) fn collapse_graph<'py>(
         values: values.into_iter().map(value).collect(),
         outputs,
     };
-    let (edits, summary) = py
+    let channel_only: HashSet<String> = graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op_type.as_str(), "BatchNormalization" | "Identity"))
+        .map(|n| n.name.clone())
+        .collect();
+    let (mut edits, mut summary) = py
         .detach(|| -> lc::Result<(Vec<Edit>, Summary)> {
             let model = OnnxModel::build(graph)?;
             edits_onnx(&model, &opts, &|name| cuttable.contains(name), build)
         })
         .map_err(to_py)?;
+    if !force {
+        keep_batch_norms(&mut edits, &mut summary, &channel_only);
+    }
     let out = PyList::empty(py);
     for e in edits {
         out.append(edit(py, e)?)?;
@@ -102,6 +111,31 @@ pub(crate) fn collapse_graph<'py>(
     totals.set_item("params", summary.totals.params)?;
     totals.set_item("macs", summary.totals.macs)?;
     Ok((out, runs, totals, summary.to_string()))
+}
+
+/// Keeps every piece made only of BatchNorms (and identities): in eval mode a BatchNorm is already the
+/// per-channel scale and shift a 1x1 depthwise `Conv2d` would be, with as many multiply-adds, and PyTorch
+/// runs it as one kernel; the core counts its running statistics as parameters, PyTorch does not.
+fn keep_batch_norms(edits: &mut Vec<Edit>, summary: &mut Summary, channel_only: &HashSet<String>) {
+    edits.retain(|e| {
+        if !e.nodes.iter().all(|n| channel_only.contains(n)) {
+            return true;
+        }
+        let r = &mut summary.runs[e.run];
+        let t = &mut summary.totals;
+        t.params.1 += r.params.0.saturating_sub(r.params.1);
+        t.macs.1 += r.macs.0.saturating_sub(r.macs.1);
+        t.nodes.1 += e.nodes.len().saturating_sub(1);
+        r.why =
+            "kept as it is: a BatchNorm in eval mode is already this per-channel scale and shift, \
+                 which PyTorch runs as one kernel"
+                .into();
+        r.form = lc::form::Form::Unchanged;
+        r.params.1 = r.params.0;
+        r.macs.1 = r.macs.0;
+        r.max_error = None;
+        false
+    });
 }
 
 fn value((name, dims, float, batched): PyValue) -> Value {

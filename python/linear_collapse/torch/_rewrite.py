@@ -39,8 +39,31 @@ def apply(gm: torch.fx.GraphModule, spec: Spec, edits: List[Dict[str, Any]], dty
     _erase(gm, gone, values)
     gm.graph.lint()
     gm.delete_all_unused_submodules()
+    _drop_unused_tensors(gm)
     gm.recompile()
     return names
+
+
+def _drop_unused_tensors(gm: torch.fx.GraphModule) -> None:
+    """Deletes the parameters and buffers nothing reads any more: a replaced BatchNorm whose module stays
+    because its children (timm's ``BatchNormAct2d``: ``drop``, ``act``) are still called keeps its own
+    weights otherwise."""
+    called = [n.target for n in gm.graph.nodes if n.op == "call_module"]
+    read = {n.target for n in gm.graph.nodes if n.op == "get_attr"}
+
+    def used(name: str) -> bool:
+        return name in read or any(name.startswith(f"{c}.") for c in called) or any(
+            r.startswith(f"{name}.") for r in read
+        )
+
+    tensors = [n for n, _ in gm.named_parameters(remove_duplicate=False)]
+    tensors += [n for n, _ in gm.named_buffers(remove_duplicate=False)]
+    for name in tensors:
+        if not used(name):
+            owner, _, attr = name.rpartition(".")
+            module = gm.get_submodule(owner) if owner else gm
+            if hasattr(module, attr):
+                delattr(module, attr)
 
 
 def _erase(gm: torch.fx.GraphModule, gone: Set[str], values: Dict[str, Any]) -> None:

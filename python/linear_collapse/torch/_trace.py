@@ -36,8 +36,7 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...]) -> Tuple[torch.fx.Graph
         return torch.fx.symbolic_trace(model), "torch.fx"
     except Exception as fx_error:  # noqa: BLE001 - any tracing failure falls back to torch.export
         try:
-            exported = torch.export.export(model, args, strict=False)
-            gm = exported.module()
+            gm = _export(model, args)
         except Exception as export_error:  # noqa: BLE001
             raise ValueError(
                 f"cannot trace the model: torch.fx.symbolic_trace failed ({_first_line(fx_error)}) "
@@ -47,6 +46,16 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...]) -> Tuple[torch.fx.Graph
             raise ValueError("torch.export did not give a GraphModule")
         # a plain GraphModule of the same graph (the exported module refuses eval() and train())
         return torch.fx.GraphModule(gm, gm.graph), "torch.export"
+
+
+def _export(model: torch.nn.Module, args: Tuple[Any, ...]) -> torch.nn.Module:
+    """``torch.export`` with the batch axis dynamic where the model allows it (else fixed)."""
+    batch = [{0: torch.export.Dim.AUTO} if isinstance(a, torch.Tensor) and a.dim() else None
+             for a in args]
+    try:
+        return torch.export.export(model, args, dynamic_shapes=tuple(batch), strict=False).module()
+    except Exception:  # noqa: BLE001 - a model tied to its batch size is exported as it is
+        return torch.export.export(model, args, strict=False).module()
 
 
 def _first_line(e: BaseException) -> str:
