@@ -3,10 +3,10 @@
 #   1. PyTorch / onnxruntime / NumPy peers (if a probe_peers.py is given and torch is importable),
 #   2. every method of this crate on every size (examples/compare),
 #   3. the plot (examples/plot_bench).
-# Usage: scripts/bench.sh [PATH/TO/probe_peers.py]    (outputs in docs/bench/ and docs/images/)
+# Usage: scripts/bench.sh [PATH/TO/probe_peers.py]    (default scripts/probe_peers.py; outputs in docs/bench/ and docs/images/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-peers=${1:-}
+peers=${1:-scripts/probe_peers.py}
 make deps
 cargo build --release --features bench --example compare --example plot_bench
 if [ -n "$peers" ] && python3 -c 'import torch, onnxruntime' 2>/dev/null; then

@@ -133,3 +133,19 @@ struct Guide05;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/06-collapsing-a-real-model.md")]
 struct Guide06;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/07-transposed-and-circular.md")]
+struct Guide07;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/08-structural-reparameterization.md")]
+struct Guide08;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/09-a-real-model-end-to-end.md")]
+struct Guide09;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/conventions.md")]
+struct Conventions;

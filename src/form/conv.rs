@@ -1,4 +1,4 @@
-//! When two convolutions are one convolution (DESIGN.md section 4), and when a sum of convolutions is one.
+//! When two convolutions are one convolution (`docs/conventions.md`), and when a sum of convolutions is one.
 
 use std::ops::AddAssign;
 

@@ -1,5 +1,6 @@
 //! The chapter pictures: `draw::chapters` writes every one of them, each a non-empty, valid PNG or SVG.
-//! (The chapters' code blocks themselves run as doc-tests, through `Guide01`..`Guide06` in `src/lib.rs`.)
+//! (The chapters' code blocks themselves run as doc-tests, through `Guide01`..`Guide09` in `src/lib.rs`;
+//! their Python blocks run in `python/tests/test_docs.py`.)
 
 #[cfg(feature = "draw")]
 #[test]
@@ -39,7 +40,7 @@ fn chapters_are_indexed_and_compiled() {
         .filter(|n| n.starts_with('0') && n.ends_with(".md"))
         .collect();
     chapters.sort();
-    assert_eq!(chapters.len(), 6, "{chapters:?}");
+    assert_eq!(chapters.len(), 9, "{chapters:?}");
     for name in &chapters {
         assert!(
             index.contains(&format!("({name})")),
@@ -49,5 +50,25 @@ fn chapters_are_indexed_and_compiled() {
             lib.contains(&format!("include_str!(\"../docs/{name}\")")),
             "{name} is not a doc-test in src/lib.rs"
         );
+    }
+}
+
+/// No page of the documentation points outside the repository (the design notes it once cited live in
+/// `docs/conventions.md` now).
+#[test]
+fn docs_are_self_contained() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut pages = vec![format!("{root}/README.md")];
+    for e in std::fs::read_dir(format!("{root}/docs")).expect("docs/") {
+        let path = e.expect("entry").path();
+        if path.extension().is_some_and(|x| x == "md" || x == "svg") {
+            pages.push(path.display().to_string());
+        }
+    }
+    for page in &pages {
+        let text = std::fs::read_to_string(page).expect("readable");
+        for outside in ["DESIGN.md", "../shared", "STYLE.md"] {
+            assert!(!text.contains(outside), "{page} refers to {outside}");
+        }
     }
 }
