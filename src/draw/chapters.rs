@@ -4,15 +4,25 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{array, Array1, Array2, Array4};
 
-use super::{difference_map, sparsity, toeplitz_heatmap};
+use super::{difference_map, sparsity, toeplitz_heatmap, toeplitz_pair};
 use crate::layer::{Conv2d, Conv2dConfig, Layer};
 use crate::lower::toeplitz;
 use crate::{reference, Error, Result, Shape};
 
 /// Draws every picture of `docs/0*.md` into `dir` (created if missing) and returns the paths written:
-/// the Toeplitz matrices of chapter 02, the sparsity pattern of the seed convolution for chapter 03 and
-/// the border effect of chapter 04. (The benchmark plot of chapter 03, `bench.svg`, is drawn by
-/// `examples/plot_bench.rs` from measured data.)
+///
+/// - `02-toeplitz-1ch.png`: the 9x16 Toeplitz matrix of the 2x2 kernel `[[1, 2], [3, 4]]` on a 4x4 input,
+///   values in the cells;
+/// - `02-toeplitz-stride2-pad1.png`: a 3x3 kernel on a 4x4 input with stride 2 and padding 1 (4x16);
+/// - `02-toeplitz-stride1-vs-stride2.png`: the same kernel and input with padding 1, stride 1 (16x16) and
+///   stride 2 (4x16) side by side in one colour scale;
+/// - `02-toeplitz-2ch.png`: two input and two output channels, a 2x2 grid of doubly block Toeplitz blocks;
+/// - `03-sparsity-seed.png`: the sparsity pattern of the seed convolution (5 -> 50, k5, stride 2, on
+///   5x13x13; 1250x845) at one entry per pixel, with its channel blocks and a magnified block;
+/// - `04-border.png`: the border effect of chapter 04 (exact output, naive merged conv, difference).
+///
+/// (The benchmark plot of chapter 03, `bench.svg`, is drawn by `examples/plot_bench.rs` from measured
+/// data.)
 ///
 /// # Errors
 /// [`Error::Io`] when `dir` cannot be created; [`Error::Format`] when a picture cannot be written.
@@ -50,6 +60,23 @@ pub fn chapters(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         Shape::chw(1, 4, 4),
         out("02-toeplitz-stride2-pad1.png"),
     )?;
+    // 02: the same kernel and padding with stride 1 next to stride 2.
+    let unit = Conv2d::new(
+        strided.weight().clone(),
+        None,
+        Conv2dConfig::default().padding(1),
+    )?;
+    toeplitz_pair(
+        "Toeplitz matrices of a 3x3 kernel on a 4x4 input, padding 1: stride 1 against stride 2"
+            .into(),
+        (&unit, Shape::chw(1, 4, 4), "stride 1"),
+        (
+            &strided,
+            Shape::chw(1, 4, 4),
+            "stride 2 (rows 0, 2, 8, 10 of stride 1)",
+        ),
+        &out("02-toeplitz-stride1-vs-stride2.png"),
+    )?;
     // 02: two input and two output channels: a 2x2 grid of doubly block Toeplitz blocks.
     let k2 = Array4::from_shape_fn((2, 2, 2, 2), |(o, c, a, b)| {
         (1 + 2 * a + b) as f32 * if o == c { 1.0 } else { -0.5 }
@@ -64,7 +91,7 @@ pub fn chapters(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         Conv2dConfig::default().stride(2),
     )?;
     let t = toeplitz(&seed, Shape::chw(5, 13, 13))?;
-    sparsity(&t.matrix, out("03-sparsity-seed.png"))?;
+    sparsity(&t, out("03-sparsity-seed.png"))?;
 
     // 04: conv(3x3) then conv(3x3, padding 1), against the naively merged 5x5 conv with padding 1.
     let (exact, naive) = border_example()?;
