@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{array, Array1, Array2, Array4};
 
+use super::im2col::im2col_picture;
 use super::{difference_map, sparsity, toeplitz_heatmap, toeplitz_pair};
 use crate::layer::{Conv2d, Conv2dConfig, Layer};
 use crate::lower::toeplitz;
@@ -19,7 +20,8 @@ use crate::{reference, Error, Result, Shape};
 /// - `02-toeplitz-2ch.png`: two input and two output channels, a 2x2 grid of doubly block Toeplitz blocks;
 /// - `03-sparsity-seed.png`: the sparsity pattern of the seed convolution (5 -> 50, k5, stride 2, on
 ///   5x13x13; 1250x845) at one entry per pixel, with its channel blocks and a magnified block;
-/// - `04-border.png`: the border effect of chapter 04 (exact output, naive merged conv, difference).
+/// - `04-border.png`: the border effect of chapter 04 (exact output, naive merged conv, difference);
+/// - `07-im2col-col2im.png`: im2col of a 4x4 image for a 2x2 kernel, and col2im of all ones.
 ///
 /// (The benchmark plot of chapter 03, `bench.svg`, is drawn by `examples/plot_bench.rs` from measured
 /// data.)
@@ -101,6 +103,8 @@ pub fn chapters(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         ("exact: conv2(conv1(x))", "naive merged 5x5 conv"),
         out("04-border.png"),
     )?;
+    // 07: im2col and col2im of a 4x4 image for a 2x2 kernel.
+    im2col_picture(&out("07-im2col-col2im.png"))?;
     Ok(written)
 }
 

@@ -17,6 +17,7 @@
 mod chapters;
 mod colorbar;
 mod grid;
+mod im2col;
 mod render;
 mod sparsity;
 mod text;
