@@ -80,18 +80,12 @@ pub fn collapse_onnx(
     opts: &Options,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(OnnxModel, Summary)> {
-    let clock = Instant::now();
-    let mut imported = import(&m, opts)?;
-    let import_s = clock.elapsed().as_secs_f64();
-    let named = |s: Src| match s {
-        Src::Input => true,
-        Src::Node(j) => imported.values[j].is_some(),
-    };
-    let clock = Instant::now();
-    let mut runs = collapse_runs(&imported.model, opts, Mode::Build, &named, progress)?;
-    keep_all_before(opset(m.proto())?, &mut runs);
-    settle_shared(&m, &imported, &mut runs, opts);
-    let collapse_s = clock.elapsed().as_secs_f64();
+    let Planned {
+        mut imported,
+        runs,
+        seconds,
+        ..
+    } = plan(&m, opts, Mode::Build, &|_| true, progress)?;
     let macs = model_cost(&imported.model)?.1;
     // the model's weights are not needed past here: let them go before the file is rewritten
     imported.model = Model::new(imported.model.input_shape());
@@ -111,9 +105,8 @@ pub fn collapse_onnx(
     let clock = Instant::now();
     let out = rewrite(m, &imported, &edits)?;
     let seconds = Seconds {
-        import: import_s,
-        collapse: collapse_s,
         rewrite: clock.elapsed().as_secs_f64(),
+        ..seconds
     };
     let totals = totals(
         macs,
@@ -188,18 +181,13 @@ pub fn edits_onnx(
     cuttable: &dyn Fn(&str) -> bool,
     build: bool,
 ) -> Result<(Vec<Edit>, Summary)> {
-    let clock = Instant::now();
-    let imported = import(m, opts)?;
-    let import_s = clock.elapsed().as_secs_f64();
-    let clock = Instant::now();
-    let named = |s: Src| match s {
-        Src::Input => cuttable(&imported.input),
-        Src::Node(j) => imported.values[j].as_deref().is_some_and(cuttable),
-    };
     let mode = if build { Mode::Build } else { Mode::Plan };
-    let mut runs = collapse_runs(&imported.model, opts, mode, &named, &mut |_, _| {})?;
-    keep_all_before(opset(m.proto())?, &mut runs);
-    let freed = settle_shared(m, &imported, &mut runs, opts);
+    let Planned {
+        imported,
+        mut runs,
+        freed,
+        seconds,
+    } = plan(m, opts, mode, cuttable, &mut |_, _| {})?;
     // each planned piece removes its ONNX nodes and the parameters it frees, and adds its form's
     let mut nodes_after = m.node_count();
     let mut params_after = m.param_count();
@@ -259,13 +247,53 @@ pub fn edits_onnx(
     let summary = Summary {
         runs: runs.into_iter().map(|r| r.report).collect(),
         totals,
-        seconds: Seconds {
-            import: import_s,
-            collapse: clock.elapsed().as_secs_f64(),
-            rewrite: 0.0,
-        },
+        seconds,
     };
     Ok((edits, summary))
+}
+
+/// A model imported and its linear groups planned (and in [`Mode::Build`] built), before anything is
+/// written.
+struct Planned {
+    imported: Imported,
+    runs: Vec<Replacement<f32>>,
+    /// The parameters each replaced piece frees, in order.
+    freed: Vec<usize>,
+    /// Import and collapse times (rewrite 0).
+    seconds: Seconds,
+}
+
+/// The steps every ONNX entry point shares: import, plan (cutting pieces only at values `cuttable`
+/// accepts), keep what an old opset cannot spell, and settle shared weights.
+fn plan(
+    m: &OnnxModel,
+    opts: &Options,
+    mode: Mode,
+    cuttable: &dyn Fn(&str) -> bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Planned> {
+    let clock = Instant::now();
+    let imported = import(m, opts)?;
+    let import = clock.elapsed().as_secs_f64();
+    let clock = Instant::now();
+    let named = |s: Src| match s {
+        Src::Input => cuttable(&imported.input),
+        Src::Node(j) => imported.values[j].as_deref().is_some_and(cuttable),
+    };
+    let mut runs = collapse_runs(&imported.model, opts, mode, &named, progress)?;
+    keep_all_before(opset(m.proto())?, &mut runs);
+    let freed = settle_shared(m, &imported, &mut runs, opts);
+    let seconds = Seconds {
+        import,
+        collapse: clock.elapsed().as_secs_f64(),
+        rewrite: 0.0,
+    };
+    Ok(Planned {
+        imported,
+        runs,
+        freed,
+        seconds,
+    })
 }
 
 /// Keeps every replaced piece that would not pay for itself in the file: a weight the piece shares with

@@ -402,3 +402,13 @@ def test_every_linear_operation_collapses_exactly(make, shape, force):
     x2 = torch.randn(3, *shape[1:])
     with torch.no_grad():
         assert rel_error(gm(x2), model(x2)) < 1e-5
+
+
+def test_a_non_finite_weight_is_refused_naming_the_module():
+    model = torch.nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(8, 8, 1)).eval()
+    with torch.no_grad():
+        model[1].weight[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"fx node '_1' \(module '1'\).*non-finite value \(NaN\)"):
+        collapse(model, torch.randn(1, 3, 8, 8))
+    with pytest.raises(TypeError, match=r"layers\[1\] is a str"):
+        collapse_layers([nn.Linear(4, 4), "relu"], (4,))

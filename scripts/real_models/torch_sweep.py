@@ -15,10 +15,9 @@ import time
 import torch
 import torchvision
 import timm
-from torch.utils.flop_counter import FlopCounterMode
-
 from export import randomise_norms  # this folder
 from linear_collapse.torch import collapse
+from torch_compare import macs, params  # this folder
 
 MODELS = (
     "resnet50,efficientnet_b0,convnext_atto,mobilenetv3_small_100,regnety_002,ghostnet_100,levit_128s,"
@@ -28,12 +27,6 @@ MODELS = (
     "tv:efficientnet_v2_s,tv:googlenet,tv:resnext50_32x4d,tv:mobilenet_v3_large,tv:maxvit_t,"
     "tv:squeezenet1_1,tv:alexnet"
 )
-
-
-def macs(m, x):
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        m(x)
-    return counter.get_total_flops() // 2
 
 
 def build(name):
@@ -58,7 +51,7 @@ def main():
             start = time.perf_counter()
             gm = collapse(model, x)
             seconds = time.perf_counter() - start
-            p = (sum(t.numel() for t in model.parameters()), sum(t.numel() for t in gm.parameters()))
+            p = (params(model), params(gm))
             m = (macs(model, x), macs(gm, x))
             x3 = torch.randn(3, 3, size, size)
             with torch.no_grad():

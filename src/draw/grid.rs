@@ -49,7 +49,28 @@ pub(super) struct Figure<'a> {
     pub shared_bar: Option<(Scale, &'a str)>,
 }
 
-impl Panel<'_> {
+impl<'a> Panel<'a> {
+    /// A panel with no block lines, every cell painted, no colour bar and no values printed; set the other
+    /// fields with struct update syntax.
+    pub fn plain(
+        title: String,
+        values: ArrayView2<'a, f64>,
+        scale: Scale,
+        axes: (&'a str, &'a str),
+    ) -> Self {
+        Panel {
+            title,
+            values,
+            row_blocks: (0, 0),
+            col_blocks: (0, 0),
+            zero_is_blank: false,
+            scale,
+            axes,
+            colorbar: None,
+            values_in_cells: false,
+        }
+    }
+
     fn left(&self) -> i32 {
         let widest = width(&(self.values.nrows().max(1) - 1).to_string(), TICK_FONT);
         24 + widest.ceil() as i32 + 8

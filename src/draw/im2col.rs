@@ -27,15 +27,9 @@ pub(super) fn im2col_picture(path: &Path) -> Result<()> {
     }
     let pixels = Scale::of(image.iter());
     let panel = |title: &str, values, scale, axes, colorbar| Panel {
-        title: title.into(),
-        values,
-        row_blocks: (0, 0),
-        col_blocks: (0, 0),
-        zero_is_blank: false,
-        scale,
-        axes,
         colorbar,
         values_in_cells: true,
+        ..Panel::plain(title.into(), values, scale, axes)
     };
     let figure = Figure {
         title: "im2col copies every 2x2 window of a 4x4 image into a column; col2im adds them back".into(),

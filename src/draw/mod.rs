@@ -252,15 +252,8 @@ pub fn difference_map(
     let shared = Scale::of(exact.iter().chain(approx.iter()));
     let axes = ("output column", "output row");
     let panel = |title: String, values, scale, bar| Panel {
-        title,
-        values,
-        row_blocks: (0, 0),
-        col_blocks: (0, 0),
-        zero_is_blank: false,
-        scale,
-        axes,
         colorbar: Some(bar),
-        values_in_cells: false,
+        ..Panel::plain(title, values, scale, axes)
     };
     let figure = Figure {
         title: format!("{} against {}", titles.0, titles.1),

@@ -22,6 +22,8 @@ Collapsing is exact only in eval mode: a model with a module in training mode is
 from __future__ import annotations
 
 import copy
+import re
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -32,7 +34,7 @@ import torch.nn as nn
 from torch.utils._pytree import tree_leaves
 
 from .. import _core
-from . import _graph, _ops  # noqa: F401 - _ops fills the mapper tables
+from . import _graph
 from ._modules import Reshape
 from ._rewrite import apply
 from ._trace import check_eval, record, trace
@@ -92,6 +94,8 @@ def _where(model: nn.Module, args: Tuple[Any, ...]) -> Tuple[torch.dtype, torch.
 
 
 def _plan(model: nn.Module, example_input: Any, objective: str, force: bool, build: bool):
+    """Traces, records and plans ``model``: the GraphModule, the recording, the graph as the core read it,
+    the core's edits and the :class:`Report` (without the check against the original)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     check_eval(model)
@@ -103,13 +107,29 @@ def _plan(model: nn.Module, example_input: Any, objective: str, force: bool, bui
     spec = _graph.build(gm, rec)
     if not spec.inputs:
         raise ValueError("the model reads no tensor input")
-    edits, runs, totals, text = _core.collapse_graph(
-        spec.inputs, spec.nodes, spec.initializers, spec.values, spec.outputs, spec.cuttable,
-        objective=objective, force=force, build=build, opset=_graph.OPSET,
-    )
+    try:
+        edits, runs, totals, text = _core.collapse_graph(
+            spec.inputs, spec.nodes, spec.initializers, spec.values, spec.outputs, spec.cuttable,
+            objective=objective, force=force, build=build, opset=_graph.OPSET,
+        )
+    except (ValueError, RuntimeError, MemoryError) as e:
+        raise type(e)(_fx_names(str(e), gm, spec)) from None
     for r in runs:
         r["nodes"] = list(dict.fromkeys(spec.owner.get(k, k) for k in r["nodes"]))
-    return gm, rec, spec, edits, runs, totals, text, tracer
+    return gm, rec, spec, edits, Report(runs, totals, tracer, text, skipped=spec.skipped)
+
+
+def _fx_names(message: str, gm: torch.fx.GraphModule, spec: Any) -> str:
+    """The core's message with ``ONNX node 'n' (Op)`` said as the fx node and the module it calls."""
+
+    def name(m: "re.Match[str]") -> str:
+        node = next((n for n in gm.graph.nodes if n.name == spec.owner.get(m[1], m[1])), None)
+        if node is None:
+            return m[0]
+        what = f"module '{node.target}'" if node.op == "call_module" else f"{node.op} {node.target}"
+        return f"fx node '{node.name}' ({what})"
+
+    return re.sub(r"ONNX node '([^']*)' \([^)]*\)", name, message)
 
 
 def collapse(
@@ -147,14 +167,13 @@ def collapse(
         print(fused.collapse_report)
     """
     start = time.perf_counter()
-    gm, rec, spec, edits, runs, totals, text, tracer = _plan(model, example_input, objective,
-                                                             force, build=True)
+    gm, rec, spec, edits, report = _plan(model, example_input, objective, force, build=True)
     dtype, device = _where(model, _args(example_input))
     apply(gm, spec, edits, dtype, device, rec.values)
     gm.eval()
     error, scale = _check(gm, _args(example_input), rec.outputs)
-    gm.collapse_report = Report(runs, totals, tracer, text, error, scale,
-                                time.perf_counter() - start, spec.skipped)
+    gm.collapse_report = dataclasses.replace(report, max_error=error, scale=scale,
+                                             seconds=time.perf_counter() - start)
     return gm
 
 
@@ -192,10 +211,8 @@ def inspect(model: nn.Module, example_input: Any, objective: str = "macs",
     command line's ``inspect`` prints them.
     """
     start = time.perf_counter()
-    _, _, spec, _, runs, totals, text, tracer = _plan(model, example_input, objective, force,
-                                                      build=False)
-    return Report(runs, totals, tracer, text, seconds=time.perf_counter() - start,
-                  skipped=spec.skipped)
+    report = _plan(model, example_input, objective, force, build=False)[-1]
+    return dataclasses.replace(report, seconds=time.perf_counter() - start)
 
 
 def collapse_layers(layers: Union[nn.Sequential, Sequence[nn.Module]],
@@ -209,10 +226,10 @@ def collapse_layers(layers: Union[nn.Sequential, Sequence[nn.Module]],
     Raises ``ValueError`` naming the first layer that is not linear, or when the chain does not fit
     ``input_shape``.
     """
-    seq = layers if isinstance(layers, nn.Sequential) else nn.Sequential(*layers)
-    for i, m in enumerate(seq):
+    for i, m in enumerate(layers):
         if not isinstance(m, nn.Module):
             raise TypeError(f"layers[{i}] is a {type(m).__name__}, not an nn.Module")
+    seq = layers if isinstance(layers, nn.Sequential) else nn.Sequential(*layers)
     # layers are collapsed as they act in eval mode; a freshly built nn.Conv2d is in training mode and
     # acts the same, a BatchNorm or Dropout in training mode does not and is refused
     if not any(m.training and isinstance(m, _MODE_BOUND) for m in seq.modules()):

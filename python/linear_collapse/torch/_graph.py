@@ -11,13 +11,14 @@ dims of every value come from running the graph on the example (:mod:`._trace`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import torch
 import torch.fx
 import torch.nn as nn
 
+from ._ops import Opaque, mapper_of
 from ._trace import Recording
 
 OPAQUE = "linear_collapse.torch"
@@ -41,10 +42,6 @@ class Spec:
     skipped: List[Tuple[str, str]] = field(default_factory=list)
 
 
-class _Opaque(Exception):
-    """Raised by a mapper: this use of the operation is not linear (the reason goes to ``skipped``)."""
-
-
 def _param_key(t: torch.Tensor) -> Tuple[int, int, Tuple[int, ...], Tuple[int, ...]]:
     return (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), tuple(t.stride()))
 
@@ -57,6 +54,7 @@ class Builder:
         self.rec = rec
         self.spec = Spec()
         self.consts: Dict[Any, str] = {}  # tensor identity -> initializer name
+        self.taken: Set[str] = set()  # initializer names
         self.names: Dict[str, str] = {}  # fx node name -> ONNX value name
         self.fresh = 0
 
@@ -73,15 +71,14 @@ class Builder:
             elif not value.is_floating_point() and not value.is_complex():
                 array = value.detach().to("cpu", torch.int64).contiguous().numpy()
             else:
-                raise _Opaque("complex constant")
+                raise Opaque("complex constant")
         else:
             key = None
             dtype = np.int64 if integer else np.float32
             array = np.asarray(value, dtype=dtype)
         self.fresh += 1
-        init = f"{name}" if name else f"const#{self.fresh}"
-        if name and any(n == name for n, _ in self.spec.initializers):
-            init = f"{name}#{self.fresh}"
+        init = name if name and name not in self.taken else f"{name or 'const'}#{self.fresh}"
+        self.taken.add(init)
         self.spec.initializers.append((init, np.ascontiguousarray(array)))
         if key is not None:
             self.consts[key] = init
@@ -99,10 +96,10 @@ class Builder:
             if a.name not in self.rec.dependent and isinstance(v, torch.Tensor):
                 target = a.target if a.op == "get_attr" else None
                 return self.const(v, name=target)
-            raise _Opaque(f"{a.name} is not a tensor here")
+            raise Opaque(f"{a.name} is not a tensor here")
         if isinstance(a, (int, float)) and not isinstance(a, bool):
             return self.const(float(a))
-        raise _Opaque(f"argument {a!r} is not a tensor")
+        raise Opaque(f"argument {a!r} is not a tensor")
 
     def value(self, a: Any) -> Any:
         """The example's value of an argument (python values, constants, or meta tensors)."""
@@ -162,18 +159,19 @@ class Builder:
             return  # sizes and other Python values: nothing to write
         for o, t in zip(outs, tensors):
             self.spec.values.append((o, list(t.shape), t.is_floating_point(), o in self.rec.batched))
-        mapper = _mapper(self.gm, n)
+        mapper = mapper_of(self.gm, n)
         if mapper is not None:
             saved = (len(self.spec.nodes), len(self.spec.initializers), dict(self.consts))
             try:
                 result = mapper(self, n, v)
                 results = [result] if isinstance(result, str) else list(result)
                 if results != outs[: len(results)]:
-                    raise _Opaque(f"wrote {results}, expected {outs}")
+                    raise Opaque(f"wrote {results}, expected {outs}")
             except Exception as e:  # noqa: BLE001 - a use the mapper does not cover is a boundary
                 del self.spec.nodes[saved[0] :]
                 del self.spec.initializers[saved[1] :]
                 self.consts = saved[2]
+                self.taken = {name for name, _ in self.spec.initializers}
                 self.spec.skipped.append((n.name, f"{type(e).__name__}: {e}"))
             else:
                 for r in results:
@@ -189,7 +187,7 @@ class Builder:
         for a in n.all_input_nodes:
             try:
                 reads.append(self.tensor_arg(a))
-            except _Opaque:
+            except Opaque:
                 continue
         self.emit(n, _op_name(self.gm, n), list(dict.fromkeys(reads)), outputs=outputs, domain=OPAQUE)
         for o in outputs:
@@ -222,23 +220,5 @@ def _op_name(gm: torch.fx.GraphModule, n: torch.fx.Node) -> str:
 
 
 # --------------------------------------------------------------------------------------------- mappers
-
-Mapper = Callable[[Builder, torch.fx.Node, torch.Tensor], str]
-
-
-def _mapper(gm: torch.fx.GraphModule, n: torch.fx.Node) -> Optional[Mapper]:
-    from . import _ops  # the table lives with the mappers
-
-    if n.op == "call_module":
-        # the exact type: a subclass may have its own forward (timm's Conv2dSame pads at run time)
-        return _ops.MODULES.get(type(gm.get_submodule(n.target)))
-    if n.op == "call_method":
-        return _ops.METHODS.get(n.target)
-    if n.op == "call_function":
-        if isinstance(n.target, torch._ops.OpOverload):
-            return _ops.ATEN.get(n.target.overloadpacket.__name__)
-        return _ops.FUNCTIONS.get(n.target)
-    return None
-
 
 __all__ = ["Spec", "Builder", "build", "OPAQUE", "OPSET"]

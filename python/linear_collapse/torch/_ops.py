@@ -1,7 +1,7 @@
 """One mapper per family of linear PyTorch operations, and the tables that find them.
 
 A mapper writes the ONNX nodes of one fx node (named after it) and returns the value it computes, or
-raises ``_Opaque`` when this use of the operation is not linear (a weight computed from the input, a
+raises ``Opaque`` when this use of the operation is not linear (a weight computed from the input, a
 Dropout in training, a BatchNorm without running statistics, ...). The node then ends the linear runs
 around it. Output dims always come from the recorded example, never from a formula here.
 """
@@ -9,14 +9,36 @@ around it. Output dims always come from the recorded example, never from a formu
 from __future__ import annotations
 
 import operator
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.fx
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ._graph import Builder, Mapper, _Opaque
+if TYPE_CHECKING:
+    from ._graph import Builder
+
+#: writes the ONNX nodes of one fx node and returns the value(s) it computes
+Mapper = Callable[["Builder", torch.fx.Node, Any], Any]
+
+
+class Opaque(Exception):
+    """Raised by a mapper: this use of the operation is not linear (the reason goes to ``skipped``)."""
+
+
+def mapper_of(gm: torch.fx.GraphModule, n: torch.fx.Node) -> Optional[Mapper]:
+    """The mapper of an fx node's operation, or ``None`` for an operation that is not linear."""
+    if n.op == "call_module":
+        # the exact type: a subclass may have its own forward (timm's Conv2dSame pads at run time)
+        return MODULES.get(type(gm.get_submodule(n.target)))
+    if n.op == "call_method":
+        return METHODS.get(n.target)
+    if n.op == "call_function":
+        if isinstance(n.target, torch._ops.OpOverload):
+            return ATEN.get(n.target.overloadpacket.__name__)
+        return FUNCTIONS.get(n.target)
+    return None
 
 
 def _args(n: torch.fx.Node, names: Sequence[str], **defaults: Any) -> Dict[str, Any]:
@@ -37,7 +59,7 @@ def _tuple(v: Any, rank: int) -> List[int]:
 
 def _float_out(v: torch.Tensor) -> None:
     if not v.is_floating_point():
-        raise _Opaque("not a float tensor")
+        raise Opaque("not a float tensor")
 
 
 def _axis(d: int, rank: int) -> int:
@@ -60,7 +82,7 @@ def _conv(b: Builder, n: torch.fx.Node, x: str, w: str, bias: Optional[str], ker
             begins = [t // 2 for t in total]
             ends = [t - t // 2 for t in total]
         else:
-            raise _Opaque(f"padding {padding!r}")
+            raise Opaque(f"padding {padding!r}")
     else:
         begins = ends = _tuple(padding, rank)
     attrs: Dict[str, Any] = {
@@ -84,7 +106,7 @@ def _pad(b: Builder, n: torch.fx.Node, x: str, rank: int, pad: Sequence[int], mo
          value: float = 0.0, part: str = "") -> str:
     """ONNX ``Pad`` of torch's ``F.pad`` list (last axis first, begin and end per axis)."""
     if mode not in _PAD_MODES or len(pad) % 2 or len(pad) // 2 > rank:
-        raise _Opaque(f"pad mode {mode}")
+        raise Opaque(f"pad mode {mode}")
     begins, ends = [0] * rank, [0] * rank
     for i in range(len(pad) // 2):
         axis = rank - 1 - i
@@ -112,7 +134,7 @@ def conv_module(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
 def conv_transpose_module(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     mod = b.gm.get_submodule(n.target)
     if mod.padding_mode != "zeros" or len(n.args) > 1 or n.kwargs:
-        raise _Opaque("output_size or padding mode")
+        raise Opaque("output_size or padding mode")
     x = b.tensor_arg(n.args[0])
     w = b.module_param(mod, n.target, "weight")
     bias = b.module_param(mod, n.target, "bias")
@@ -124,7 +146,7 @@ def conv_function(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     a = _args(n, ["input", "weight", "bias", "stride", "padding", "dilation", "groups"],
               bias=None, stride=1, padding=0, dilation=1, groups=1)
     if not b.is_const(a["weight"]) or not b.is_const(a["bias"]):
-        raise _Opaque("weight computed from the input")
+        raise Opaque("weight computed from the input")
     weight = b.value(a["weight"])
     x = b.tensor_arg(a["input"])
     w = b.tensor_arg(a["weight"])
@@ -137,7 +159,7 @@ def conv_transpose_function(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> st
     a = _args(n, ["input", "weight", "bias", "stride", "padding", "output_padding", "groups",
                   "dilation"], bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)
     if not b.is_const(a["weight"]) or not b.is_const(a["bias"]):
-        raise _Opaque("weight computed from the input")
+        raise Opaque("weight computed from the input")
     weight = b.value(a["weight"])
     x = b.tensor_arg(a["input"])
     bias = None if a["bias"] is None else b.tensor_arg(a["bias"])
@@ -173,7 +195,7 @@ def linear_module(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
 def linear_function(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     a = _args(n, ["input", "weight", "bias"], bias=None)
     if not b.is_const(a["weight"]) or not b.is_const(a["bias"]):
-        raise _Opaque("weight computed from the input")
+        raise Opaque("weight computed from the input")
     bias = None if a["bias"] is None else b.tensor_arg(a["bias"])
     return _linear(b, n, a["input"], b.value(a["weight"]), b.tensor_arg(a["weight"]), bias)
 
@@ -184,10 +206,10 @@ def linear_function(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
 def _batch_norm(b: Builder, n: torch.fx.Node, x: Any, mean: Any, var: Any, weight: Any, bias: Any,
                 eps: float, channels: int) -> str:
     if mean is None or var is None:
-        raise _Opaque("no running statistics")
+        raise Opaque("no running statistics")
     for t in (mean, var, weight, bias):
         if not b.is_const(t):
-            raise _Opaque("statistics computed from the input")
+            raise Opaque("statistics computed from the input")
     ones = b.const(torch.ones(channels)) if weight is None else b.tensor_arg(weight)
     zeros = b.const(torch.zeros(channels)) if bias is None else b.tensor_arg(bias)
     inputs = [b.tensor_arg(x), ones, zeros, b.tensor_arg(mean), b.tensor_arg(var)]
@@ -197,7 +219,7 @@ def _batch_norm(b: Builder, n: torch.fx.Node, x: Any, mean: Any, var: Any, weigh
 def batch_norm_module(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     mod = b.gm.get_submodule(n.target)
     if mod.training or mod.running_mean is None:
-        raise _Opaque("batch statistics")
+        raise Opaque("batch statistics")
     x = b.tensor_arg(n.args[0])
     ones = b.module_param(mod, n.target, "weight") or b.const(torch.ones(mod.num_features))
     zeros = b.module_param(mod, n.target, "bias") or b.const(torch.zeros(mod.num_features))
@@ -210,7 +232,7 @@ def batch_norm_function(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     a = _args(n, ["input", "running_mean", "running_var", "weight", "bias", "training", "momentum",
                   "eps"], weight=None, bias=None, training=False, momentum=0.1, eps=1e-5)
     if b.value(a["training"]):
-        raise _Opaque("training")
+        raise Opaque("training")
     return _batch_norm(b, n, a["input"], a["running_mean"], a["running_var"], a["weight"],
                        a["bias"], b.value(a["eps"]), v.shape[1])
 
@@ -223,7 +245,7 @@ def batch_norm_aten(b: Builder, n: torch.fx.Node, v: Any) -> List[str]:
         a = _args(n, ["input", "weight", "bias", "running_mean", "running_var", "training",
                       "momentum", "eps"])
         if b.value(a["training"]):
-            raise _Opaque("training")
+            raise Opaque("training")
     else:
         a = _args(n, ["input", "weight", "bias", "running_mean", "running_var", "momentum", "eps"])
     out = v[0] if isinstance(v, (tuple, list)) else v
@@ -238,7 +260,7 @@ def batch_norm_aten(b: Builder, n: torch.fx.Node, v: Any) -> List[str]:
 def _avg_pool(b: Builder, n: torch.fx.Node, x: Any, kernel: Any, stride: Any, padding: Any,
               ceil_mode: bool, count_include_pad: bool, divisor: Any, rank: int) -> str:
     if divisor is not None:
-        raise _Opaque("divisor_override")
+        raise Opaque("divisor_override")
     kernel = _tuple(kernel, rank)
     stride = _tuple(stride if stride not in (None, [], ()) else kernel, rank)
     pads = _tuple(padding, rank)
@@ -271,7 +293,7 @@ def adaptive_avg_pool(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     if all(d == 1 for d in dims_out):
         return b.emit(n, "GlobalAveragePool", [b.tensor_arg(x)])
     if any(o == 0 or i % o for i, o in zip(dims_in, dims_out)):
-        raise _Opaque("windows of different sizes")
+        raise Opaque("windows of different sizes")
     kernel = [i // o for i, o in zip(dims_in, dims_out)]
     return _avg_pool(b, n, x, kernel, kernel, 0, False, True, None, len(kernel))
 
@@ -311,26 +333,22 @@ def identity(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     x = n.args[0] if n.args else next(iter(n.kwargs.values()))
     src = b.value(x)
     if not isinstance(src, torch.Tensor) or src.dtype != v.dtype or src.shape != v.shape:
-        raise _Opaque("changes the type")
+        raise Opaque("changes the type")
     return b.emit(n, "Identity", [b.tensor_arg(x)])
 
 
 def dropout_function(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     a = _args(n, ["input", "p", "training"], p=0.5, training=True)
     if b.value(a["training"]) and b.value(a["p"]) != 0:
-        raise _Opaque("dropout in training")
+        raise Opaque("dropout in training")
     return b.emit(n, "Identity", [b.tensor_arg(a["input"])])
 
 
 def dropout_aten(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     a = _args(n, ["input", "p", "train"])
     if b.value(a["train"]) and b.value(a["p"]) != 0:
-        raise _Opaque("dropout in training")
+        raise Opaque("dropout in training")
     return b.emit(n, "Identity", [b.tensor_arg(a["input"])])
-
-
-def to(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
-    return identity(b, n, v)
 
 
 def permute(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
@@ -355,7 +373,7 @@ def _reduce(op: str) -> Mapper:
     def mapper(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
         a = _args(n, ["input", "dim", "keepdim"], dim=None, keepdim=False)
         if a.get("dtype") is not None:
-            raise _Opaque("dtype")
+            raise Opaque("dtype")
         x = b.value(a["input"])
         rank = len(x.shape)
         dim = b.value(a["dim"])
@@ -377,7 +395,7 @@ def cat(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
 def split(b: Builder, n: torch.fx.Node, v: Any) -> List[str]:
     a = _args(n, ["input", "size", "dim"], dim=0)
     if not isinstance(v, (tuple, list)) or not v:
-        raise _Opaque("not a split")
+        raise Opaque("not a split")
     rank = len(v[0].shape)
     axis = _axis(int(b.value(a["dim"])), rank)
     sizes = [int(t.shape[axis]) for t in v]
@@ -392,10 +410,10 @@ def getitem(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     if isinstance(value, (tuple, list)):
         name = b.names.get(f"{src.name}#{int(index)}")
         if name is None:
-            raise _Opaque("an element of a tuple nobody mapped")
+            raise Opaque("an element of a tuple nobody mapped")
         return b.emit(n, "Identity", [name])
     if not isinstance(value, torch.Tensor):
-        raise _Opaque("not a tensor")
+        raise Opaque("not a tensor")
     return _slice(b, n, src, value, index, v)
 
 
@@ -406,7 +424,7 @@ def _slice(b: Builder, n: torch.fx.Node, src: Any, value: torch.Tensor, index: A
     if sum(i is Ellipsis for i in items) > 1 or any(
         not (i is Ellipsis or isinstance(i, (int, slice))) or isinstance(i, bool) for i in items
     ):
-        raise _Opaque("advanced indexing")
+        raise Opaque("advanced indexing")
     rank = len(value.shape)
     if Ellipsis in items:
         k = items.index(Ellipsis)
@@ -420,7 +438,7 @@ def _slice(b: Builder, n: torch.fx.Node, src: Any, value: torch.Tensor, index: A
         elif item != slice(None):
             start, stop, step = item.indices(size)
             if step <= 0:
-                raise _Opaque("negative step")
+                raise Opaque("negative step")
             starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
     x = b.tensor_arg(src)
     if axes:
@@ -436,7 +454,7 @@ def _binary(op: str) -> Mapper:
         x, y = n.args[0], n.args[1] if len(n.args) > 1 else n.kwargs["other"]
         alpha = n.args[2] if len(n.args) > 2 else n.kwargs.get("alpha", 1)
         if b.value(alpha) != 1 or n.kwargs.get("rounding_mode") is not None:
-            raise _Opaque("alpha or rounding mode")
+            raise Opaque("alpha or rounding mode")
         return b.emit(n, op, [b.tensor_arg(x), b.tensor_arg(y)])
 
     return mapper
@@ -453,7 +471,7 @@ def pixel_shuffle(b: Builder, n: torch.fx.Node, v: torch.Tensor) -> str:
     else:
         r = b.value(n.args[1] if len(n.args) > 1 else n.kwargs["upscale_factor"])
     if len(v.shape) != 4:
-        raise _Opaque("not 4-d")
+        raise Opaque("not 4-d")
     return b.emit(n, "DepthToSpace", [b.tensor_arg(n.args[0])], {"blocksize": int(r), "mode": "CRD"})
 
 
@@ -562,9 +580,9 @@ METHODS: Dict[str, Mapper] = {
     **_SHARED,
     "view_as": reshape,
     "reshape_as": reshape,
-    "to": to,
-    "type_as": to,
-    "float": to,
+    "to": identity,  # refused (a boundary) when the type changes
+    "type_as": identity,
+    "float": identity,
 }
 
 ATEN: Dict[str, Mapper] = {
